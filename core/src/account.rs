@@ -1,0 +1,102 @@
+//! Customer accounts and their contact handles.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::money::Currency;
+use crate::policy::RequiredContacts;
+
+/// Checks a host-supplied account id: 1 to 64 printable ASCII characters without spaces, not
+/// starting with `@` (reserved for the ledger's own accounts).
+///
+/// ```
+/// assert!(backorder_core::check_account_id("reseller-42").is_ok());
+/// assert!(backorder_core::check_account_id("@revenue").is_err());
+/// ```
+pub fn check_account_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > 64
+        || id.starts_with('@')
+        || !id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(Error::InvalidArgument(format!(
+            "account id '{}' must be 1-64 printable ASCII characters, no spaces, not starting with '@'",
+            id.chars().take(64).collect::<String>().escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Contact handles (registry contact ids) for the four roles.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contacts {
+    /// Registrant.
+    pub owner: Option<String>,
+    /// Administrative contact.
+    pub admin: Option<String>,
+    /// Technical contact.
+    pub tech: Option<String>,
+    /// Billing contact.
+    pub billing: Option<String>,
+}
+
+impl Contacts {
+    /// Checks the handles' syntax (RFC 5730 `clIDType`: 3 to 16 characters, here printable ASCII).
+    pub fn validate(&self) -> Result<()> {
+        for (role, h) in self.roles() {
+            if let Some(h) = h {
+                if h.len() < 3 || h.len() > 16 || !h.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(Error::InvalidArgument(format!(
+                        "{role} contact handle must be 3-16 printable ASCII characters"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn roles(&self) -> [(&'static str, &Option<String>); 4] {
+        [
+            ("owner", &self.owner),
+            ("admin", &self.admin),
+            ("tech", &self.tech),
+            ("billing", &self.billing),
+        ]
+    }
+
+    /// These handles, with the gaps filled from `fallback`.
+    pub fn or(&self, fallback: &Contacts) -> Contacts {
+        Contacts {
+            owner: self.owner.clone().or_else(|| fallback.owner.clone()),
+            admin: self.admin.clone().or_else(|| fallback.admin.clone()),
+            tech: self.tech.clone().or_else(|| fallback.tech.clone()),
+            billing: self.billing.clone().or_else(|| fallback.billing.clone()),
+        }
+    }
+
+    /// True when every role the zone requires has a handle.
+    pub fn satisfies(&self, required: &RequiredContacts) -> bool {
+        (!required.owner || self.owner.is_some())
+            && (!required.admin || self.admin.is_some())
+            && (!required.tech || self.tech.is_some())
+            && (!required.billing || self.billing.is_some())
+    }
+}
+
+/// A customer account of the registrar. Its money lives in the ledger under the same id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The host's id for the customer.
+    pub id: String,
+    /// The currency of its prepaid balance.
+    pub currency: Currency,
+    /// Default contact handles for its backorders.
+    pub contacts: Contacts,
+    /// What the customer owes the registrar outside the engine (host-maintained). When above zero, a
+    /// refund goes to the balance; otherwise to the original payment method (exclusive model).
+    pub outstanding: Decimal,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,311 @@
+//! The auditor: re-derives every balance from the journal and checks every invariant of SPEC §4,
+//! the transition table over every history, and that no drop is allocated twice.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::ledger::{LedgerAccountKind, ReservationState, TransferKind};
+use crate::lifecycle::{history_follows_table, Status};
+use crate::name::DomainName;
+use crate::store::Store;
+
+/// What the auditor found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Ledger accounts checked.
+    pub ledger_accounts: u64,
+    /// Transfers replayed.
+    pub transfers: u64,
+    /// Reservations checked.
+    pub reservations: u64,
+    /// Backorders checked.
+    pub backorders: u64,
+    /// Total debits over every account (posted + pending).
+    pub total_debits: Decimal,
+    /// Total credits over every account (posted + pending).
+    pub total_credits: Decimal,
+    /// Each broken invariant, described. Empty means clean.
+    pub problems: Vec<String>,
+}
+
+impl AuditReport {
+    /// True when nothing is wrong.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+struct Totals {
+    debits_pending: Decimal,
+    debits_posted: Decimal,
+    credits_pending: Decimal,
+    credits_posted: Decimal,
+}
+
+const PAGE: usize = 4096;
+/// Stop listing after this many problems; the first ones say enough.
+const MAX_PROBLEMS: usize = 200;
+
+fn problem(r: &mut AuditReport, p: String) {
+    if r.problems.len() < MAX_PROBLEMS {
+        r.problems.push(p);
+    }
+}
+
+/// Audits the whole store. Read-only; run it outside or inside a transaction.
+pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
+    let mut r = AuditReport::default();
+
+    // 1. Replay the journal.
+    let mut derived: HashMap<String, Totals> = HashMap::new();
+    let mut resolutions: HashMap<u64, Vec<(TransferKind, Decimal)>> = HashMap::new();
+    let mut reserves: HashMap<u64, (String, Decimal)> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = tx.transfers_after(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for t in page {
+            r.transfers += 1;
+            if t.amount <= Decimal::ZERO {
+                problem(&mut r, format!("transfer {} has non-positive amount", t.id));
+            }
+            match t.kind {
+                TransferKind::Fund | TransferKind::Charge | TransferKind::Payout => {
+                    derived.entry(t.debit.clone()).or_default().debits_posted += t.amount;
+                    derived.entry(t.credit.clone()).or_default().credits_posted += t.amount;
+                }
+                TransferKind::Reserve => {
+                    derived.entry(t.debit.clone()).or_default().debits_pending += t.amount;
+                    derived.entry(t.credit.clone()).or_default().credits_pending += t.amount;
+                    reserves.insert(t.id, (t.debit.clone(), t.amount));
+                }
+                TransferKind::Capture | TransferKind::Release => {
+                    let Some(pid) = t.pending_id else {
+                        problem(&mut r, format!("transfer {} resolves nothing", t.id));
+                        continue;
+                    };
+                    let Some((_, held)) = reserves.get(&pid).cloned() else {
+                        problem(
+                            &mut r,
+                            format!("transfer {} resolves unknown reservation {pid}", t.id),
+                        );
+                        continue;
+                    };
+                    resolutions.entry(pid).or_default().push((t.kind, t.amount));
+                    let d = derived.entry(t.debit.clone()).or_default();
+                    d.debits_pending -= held;
+                    let c = derived.entry(t.credit.clone()).or_default();
+                    c.credits_pending -= held;
+                    if t.kind == TransferKind::Capture {
+                        if t.amount > held {
+                            problem(&mut r, format!("capture {} exceeds its reservation", t.id));
+                        }
+                        derived.entry(t.debit.clone()).or_default().debits_posted += t.amount;
+                        derived.entry(t.credit.clone()).or_default().credits_posted += t.amount;
+                    }
+                }
+            }
+        }
+    }
+
+    // 2. Stored balances equal the derived ones; customers never below zero; debits = credits.
+    let mut open_by_account: HashMap<String, Decimal> = HashMap::new();
+    let mut after_key: Option<String> = None;
+    let mut seen_accounts = HashSet::new();
+    loop {
+        let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
+        let Some(last) = page.last() else { break };
+        after_key = Some(last.key.clone());
+        for a in page {
+            r.ledger_accounts += 1;
+            seen_accounts.insert(a.key.clone());
+            let stored = Totals {
+                debits_pending: a.debits_pending,
+                debits_posted: a.debits_posted,
+                credits_pending: a.credits_pending,
+                credits_posted: a.credits_posted,
+            };
+            let d = derived.get(&a.key).copied().unwrap_or_default();
+            if stored != d {
+                problem(
+                    &mut r,
+                    format!("ledger account {} stored {stored:?} but the journal gives {d:?}", a.key),
+                );
+            }
+            r.total_debits += a.debits_pending + a.debits_posted;
+            r.total_credits += a.credits_pending + a.credits_posted;
+            if a.kind == LedgerAccountKind::Customer && a.available() < Decimal::ZERO {
+                problem(&mut r, format!("account {} has negative available balance", a.key));
+            }
+            if a.kind == LedgerAccountKind::Customer {
+                open_by_account.insert(a.key.clone(), Decimal::ZERO);
+            }
+        }
+    }
+    for key in derived.keys() {
+        if !seen_accounts.contains(key) {
+            problem(&mut r, format!("journal names missing ledger account {key}"));
+        }
+    }
+    if r.total_debits != r.total_credits {
+        let p = format!(
+            "total debits {} differ from total credits {}",
+            r.total_debits, r.total_credits
+        );
+        problem(&mut r, p);
+    }
+
+    // 3. Reservations: resolved at most once; state matches the journal; reserved = open sum.
+    let mut reservation_state: HashMap<u64, ReservationState> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = tx.reservations_after(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for res in page {
+            r.reservations += 1;
+            let res_list = resolutions.get(&res.id).map(Vec::as_slice).unwrap_or(&[]);
+            if res_list.len() > 1 {
+                problem(&mut r, format!("reservation {} resolved {} times", res.id, res_list.len()));
+            }
+            let expected = match res_list.first() {
+                None => ReservationState::Pending,
+                Some((TransferKind::Capture, amount)) => ReservationState::Captured { amount: *amount },
+                Some(_) => ReservationState::Released,
+            };
+            if res.state != expected {
+                problem(
+                    &mut r,
+                    format!("reservation {} is {:?}, the journal says {expected:?}", res.id, res.state),
+                );
+            }
+            if res.state == ReservationState::Pending {
+                *open_by_account.entry(res.account.clone()).or_default() += res.amount;
+            }
+            reservation_state.insert(res.id, res.state);
+        }
+    }
+    if reservation_state.len() != reserves.len() {
+        problem(
+            &mut r,
+            format!(
+                "{} reservations stored but {} reserve transfers journalled",
+                reservation_state.len(),
+                reserves.len()
+            ),
+        );
+    }
+    let mut after_key: Option<String> = None;
+    loop {
+        let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
+        let Some(last) = page.last() else { break };
+        after_key = Some(last.key.clone());
+        for a in page.into_iter().filter(|a| a.kind == LedgerAccountKind::Customer) {
+            let open = open_by_account.get(&a.key).copied().unwrap_or_default();
+            if a.reserved() != open {
+                problem(
+                    &mut r,
+                    format!("account {} reserved {} but open reservations sum to {open}", a.key, a.reserved()),
+                );
+            }
+        }
+    }
+
+    // 4. Backorders: history follows the table; deposits of ended backorders released exactly once;
+    //    open deposits only where the status holds one; at most one allocation per drop.
+    let mut deposits_by_backorder: HashMap<u64, Vec<u64>> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = tx.reservations_after(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for res in page {
+            if let Some(b) = res.backorder {
+                deposits_by_backorder.entry(b).or_default().push(res.id);
+            }
+        }
+    }
+    let mut winners: BTreeMap<(DomainName, DateTime<Utc>), Vec<u64>> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let page = tx.backorders_after(after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for b in page {
+            r.backorders += 1;
+            if !history_follows_table(&b.history) || b.history.last().map(|h| h.to) != Some(b.status) {
+                problem(&mut r, format!("backorder {} history breaks the transition table", b.id));
+            }
+            let deposits = deposits_by_backorder.get(&b.id).map(Vec::as_slice).unwrap_or(&[]);
+            let states: Vec<ReservationState> = deposits
+                .iter()
+                .filter_map(|id| reservation_state.get(id).copied())
+                .collect();
+            let open = states.iter().filter(|s| **s == ReservationState::Pending).count();
+            let released = states.iter().filter(|s| **s == ReservationState::Released).count();
+            let captured = states.len() - open - released;
+            if deposits.len() > 1 {
+                problem(&mut r, format!("backorder {} holds {} deposits", b.id, deposits.len()));
+            }
+            match b.status {
+                Status::Failed | Status::Cancelled | Status::Expired | Status::AuctionLost => {
+                    if open != 0 || captured != 0 {
+                        problem(&mut r, format!("{} backorder {} kept its deposit", b.status, b.id));
+                    }
+                    if b.status == Status::Expired && !deposits.is_empty() {
+                        problem(&mut r, format!("expired backorder {} had a deposit", b.id));
+                    }
+                    if !deposits.is_empty() && released != 1 {
+                        problem(&mut r, format!("backorder {} deposit released {released} times", b.id));
+                    }
+                }
+                Status::Active | Status::Backordered | Status::Processing | Status::AuctionPending => {
+                    if open != 1 {
+                        problem(&mut r, format!("{} backorder {} has no open deposit", b.status, b.id));
+                    }
+                }
+                Status::Requested | Status::Incomplete | Status::Inactive | Status::PendingPayment => {
+                    if !deposits.is_empty() {
+                        problem(&mut r, format!("{} backorder {} has a deposit", b.status, b.id));
+                    }
+                }
+                Status::Successful => {
+                    if captured != 1 {
+                        problem(&mut r, format!("successful backorder {} deposit not captured", b.id));
+                    }
+                }
+                Status::AuctionWon => {
+                    if b.amount_due.is_none() && b.auth_code.is_none() {
+                        problem(&mut r, format!("auction winner {} neither owes nor paid", b.id));
+                    }
+                }
+            }
+            let allocated = b.status == Status::Successful
+                || (b.status == Status::AuctionWon && b.auth_code.is_some());
+            if allocated {
+                if let Some(d) = b.drop_at {
+                    winners.entry((b.domain.clone(), d)).or_default().push(b.id);
+                }
+            }
+        }
+    }
+    for ((domain, drop_at), ids) in winners {
+        if ids.len() > 1 {
+            problem(&mut r, format!("{domain} (drop {drop_at}) allocated to {ids:?}"));
+        }
+        match tx.allocation(&domain, drop_at)? {
+            Some(a) if a.backorder == ids[0] => {}
+            other => problem(
+                &mut r,
+                format!("{domain}: allocation record {other:?} does not match backorder {}", ids[0]),
+            ),
+        }
+    }
+    Ok(r)
+}

@@ -1,0 +1,269 @@
+//! Processing at the drop (SPEC §2 steps 3-4): ACTIVE/BACKORDERED → PROCESSING, then the outcome of
+//! the registration attempt decides FAILED, SUCCESSFUL or a private auction.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::auction;
+use crate::backorder::{emit, load, release_deposit, save, set_status, Allocation, Backorder};
+use crate::error::{Error, Result};
+use crate::event::{EventKind, RefundDestination};
+use crate::ledger;
+use crate::lifecycle::{Reason, Status};
+use crate::name::DomainName;
+use crate::policy::{AllocationModel, PolicyTable};
+use crate::store::{Store, WakeKey};
+
+/// What the registry said to our registration attempts for one drop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CatchOutcome {
+    /// Our `domain:create` succeeded.
+    Caught,
+    /// Another registrar registered it first.
+    Taken,
+    /// The name did not become available within the attempt window.
+    NotDropped,
+    /// The registry priced it as premium at registration time.
+    Premium {
+        /// The registry's premium price, when it said.
+        price: Option<Decimal>,
+    },
+    /// The registry kept failing; the attempt was abandoned.
+    RegistryError {
+        /// What it said.
+        message: String,
+    },
+}
+
+/// A drop to work: a name, its drop time and the backorders now PROCESSING for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropJob {
+    /// The name.
+    pub domain: DomainName,
+    /// The drop time.
+    pub drop_at: DateTime<Utc>,
+    /// The zone's model.
+    pub model: AllocationModel,
+    /// The backorders processing (ids ascending).
+    pub backorders: Vec<u64>,
+    /// Sum of their prices: with the count, the catch priority.
+    pub value: Decimal,
+}
+
+/// How long a PROCESSING backorder waits for an outcome before its drop is worked again (a host
+/// that crashed mid-drop picks it up on the next tick after this).
+pub const OUTCOME_TIMEOUT_SECS: i64 = 300;
+
+fn processing_for<S: Store + ?Sized>(
+    tx: &mut S,
+    domain: &DomainName,
+    drop_at: DateTime<Utc>,
+    statuses: &[Status],
+) -> Result<Vec<Backorder>> {
+    let mut out = Vec::new();
+    for id in tx.backorders_for_name(domain)? {
+        let b = load(tx, id)?;
+        if b.drop_at == Some(drop_at) && statuses.contains(&b.status) {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
+
+/// Starts the drop of `domain`: every ACTIVE (auction model) or BACKORDERED (exclusive model)
+/// backorder of that drop becomes PROCESSING. Returns the job, or `None` when no backorder is
+/// funded for it (then nothing should be attempted at the registry).
+pub fn begin_drop<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    domain: &DomainName,
+    drop_at: DateTime<Utc>,
+) -> Result<Option<DropJob>> {
+    let mut job: Option<DropJob> = None;
+    let candidates = processing_for(
+        tx,
+        domain,
+        drop_at,
+        &[Status::Active, Status::Backordered, Status::Processing],
+    )?;
+    for mut b in candidates {
+        if b.status != Status::Processing {
+            set_status(tx, &mut b, Status::Processing, Reason::DropStarted, now)?;
+        }
+        save(tx, &b, Some(now + Duration::seconds(OUTCOME_TIMEOUT_SECS)))?;
+        let j = job.get_or_insert_with(|| DropJob {
+            domain: domain.clone(),
+            drop_at,
+            model: b.model,
+            backorders: Vec::new(),
+            value: Decimal::ZERO,
+        });
+        j.backorders.push(b.id);
+        j.value += b.price.amount;
+    }
+    Ok(job)
+}
+
+/// What happened to a drop, for the caller's figures.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropResult {
+    /// The name was caught.
+    pub caught: bool,
+    /// An auction was scheduled (its id).
+    pub auction: Option<u64>,
+    /// Backorders that ended SUCCESSFUL.
+    pub successful: Vec<u64>,
+    /// Backorders that ended FAILED.
+    pub failed: Vec<u64>,
+}
+
+/// Records the outcome of a drop's registration attempts (SPEC §2 step 4).
+pub fn record_outcome<S: Store + ?Sized>(
+    tx: &mut S,
+    policies: &PolicyTable,
+    now: DateTime<Utc>,
+    domain: &DomainName,
+    drop_at: DateTime<Utc>,
+    outcome: &CatchOutcome,
+) -> Result<DropResult> {
+    let mut processing = processing_for(tx, domain, drop_at, &[Status::Processing])?;
+    let mut result = DropResult::default();
+    if processing.is_empty() {
+        return Ok(result);
+    }
+    let policy = policies.get(domain.zone())?;
+    let reason = match outcome {
+        CatchOutcome::Caught => {
+            result.caught = true;
+            if processing.len() == 1 {
+                let mut b = processing.pop().ok_or_else(|| Error::Internal("empty".into()))?;
+                allocate_single(tx, now, &mut b, policy.registration_years)?;
+                result.successful.push(b.id);
+            } else if policy.model == AllocationModel::Auction {
+                let id = auction::schedule(tx, policy, now, domain, drop_at, &mut processing)?;
+                result.auction = Some(id);
+            } else {
+                return Err(Error::Internal(format!(
+                    "{domain}: {} exclusive backorders processing",
+                    processing.len()
+                )));
+            }
+            return Ok(result);
+        }
+        CatchOutcome::Taken => Reason::Taken,
+        CatchOutcome::NotDropped => Reason::NotDropped,
+        CatchOutcome::Premium { .. } => Reason::Premium,
+        CatchOutcome::RegistryError { .. } => Reason::RegistryError,
+    };
+    for mut b in processing {
+        fail(tx, now, &mut b, reason)?;
+        result.failed.push(b.id);
+    }
+    Ok(result)
+}
+
+/// FAILED: the deposit (or exclusive payment) is released at once; in the exclusive model it goes
+/// on to the original payment method unless the account owes the registrar money.
+fn fail<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    b: &mut Backorder,
+    reason: Reason,
+) -> Result<()> {
+    set_status(tx, b, Status::Failed, reason, now)?;
+    if let Some(amount) = release_deposit(tx, b, now)? {
+        let owes = tx
+            .account(&b.account)?
+            .is_some_and(|a| a.outstanding > Decimal::ZERO);
+        let destination = if b.model == AllocationModel::Exclusive && !owes {
+            ledger::payout(
+                tx,
+                &format!("bo:{}:payout", b.id),
+                &b.account,
+                &crate::Money::new(amount, b.price.currency),
+                Some(b.id),
+                now,
+            )?;
+            RefundDestination::OriginalPaymentMethod
+        } else {
+            RefundDestination::Balance
+        };
+        emit(
+            tx,
+            now,
+            b,
+            EventKind::Refunded {
+                amount,
+                currency: b.price.currency.to_string(),
+                destination,
+            },
+        )?;
+    }
+    save(tx, b, None)
+}
+
+/// SUCCESSFUL: the deposit (or payment) is captured in full and the name allocated.
+fn allocate_single<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    b: &mut Backorder,
+    years: u32,
+) -> Result<()> {
+    let rid = b
+        .reservation
+        .ok_or_else(|| Error::Internal(format!("backorder {} has no deposit", b.id)))?;
+    let t = ledger::capture(tx, &format!("bo:{}:capture", b.id), rid, b.price.amount, now)?;
+    b.paid += t.amount;
+    set_status(tx, b, Status::Successful, Reason::Caught, now)?;
+    emit(
+        tx,
+        now,
+        b,
+        EventKind::Charged {
+            amount: t.amount,
+            currency: t.currency.to_string(),
+        },
+    )?;
+    allocate(tx, now, b, years)?;
+    save(tx, b, None)
+}
+
+/// Records the allocation of the backorder's drop to its account (at most once per drop).
+pub(crate) fn allocate<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    b: &mut Backorder,
+    years: u32,
+) -> Result<()> {
+    let drop_at = b
+        .drop_at
+        .ok_or_else(|| Error::Internal(format!("backorder {} has no drop time", b.id)))?;
+    if let Some(existing) = tx.allocation(&b.domain, drop_at)? {
+        return Err(Error::Internal(format!(
+            "{} already allocated to backorder {}",
+            b.domain, existing.backorder
+        )));
+    }
+    let until = now
+        .checked_add_months(Months::new(12 * years))
+        .ok_or_else(|| Error::Internal("date overflow".into()))?;
+    b.registered_until = Some(until);
+    tx.put_allocation(&Allocation {
+        domain: b.domain.clone(),
+        drop_at,
+        account: b.account.clone(),
+        backorder: b.id,
+        at: now,
+    })?;
+    tx.set_wake(WakeKey::Backorder(b.id), None)?;
+    emit(
+        tx,
+        now,
+        b,
+        EventKind::Allocated {
+            registered_until: until,
+        },
+    )
+}

@@ -1,0 +1,622 @@
+//! The deposit ledger (SPEC §4): double-entry, two-phase, idempotent by key.
+//!
+//! Modelled on TigerBeetle's two-phase transfers: a *reserve* is a pending transfer from the
+//! customer; *capture* posts all or part of it (the rest is voided); *release* voids it. Every
+//! operation carries an idempotency key: a repeat with the same fields returns the first result, a
+//! repeat with different fields is [`Error::IdempotencyConflict`]. Customer accounts may never have
+//! debits (pending + posted) above their posted credits, so the available balance never goes below
+//! zero. The ledger's own accounts (`@funding:CUR`, `@revenue:CUR`, `@payout:CUR`) carry the other
+//! side of every transfer, so total debits always equal total credits.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::money::{require_positive, Currency, Money};
+
+/// What kind of ledger account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LedgerAccountKind {
+    /// A customer's prepaid balance: debits may not exceed credits.
+    Customer,
+    /// Where top-ups come from (money received by the registrar).
+    Funding,
+    /// Where captured deposits and charges go (the registrar's income).
+    Revenue,
+    /// Where refunds to an original payment method go (the host pays them out).
+    Payout,
+}
+
+/// A ledger account's running totals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerAccount {
+    /// The customer's account id, or `@funding:USD` and the like for the ledger's own accounts.
+    pub key: String,
+    /// What it is.
+    pub kind: LedgerAccountKind,
+    /// Its currency.
+    pub currency: Currency,
+    /// Sum of open reservations against it.
+    pub debits_pending: Decimal,
+    /// Sum of posted debits.
+    pub debits_posted: Decimal,
+    /// Sum of pending credits.
+    pub credits_pending: Decimal,
+    /// Sum of posted credits.
+    pub credits_posted: Decimal,
+}
+
+impl LedgerAccount {
+    /// A new account at zero.
+    pub fn new(key: &str, kind: LedgerAccountKind, currency: Currency) -> LedgerAccount {
+        LedgerAccount {
+            key: key.to_string(),
+            kind,
+            currency,
+            debits_pending: Decimal::ZERO,
+            debits_posted: Decimal::ZERO,
+            credits_pending: Decimal::ZERO,
+            credits_posted: Decimal::ZERO,
+        }
+    }
+
+    /// Posted credits less posted debits: the customer's balance.
+    pub fn balance(&self) -> Decimal {
+        self.credits_posted - self.debits_posted
+    }
+
+    /// Sum of open reservations (the "Reserved Deposits").
+    pub fn reserved(&self) -> Decimal {
+        self.debits_pending
+    }
+
+    /// Balance less reserved: what new deposits and charges may use.
+    pub fn available(&self) -> Decimal {
+        self.balance() - self.debits_pending
+    }
+}
+
+/// The key of a ledger account of the ledger itself.
+pub fn system_account_key(kind: LedgerAccountKind, currency: Currency) -> String {
+    let name = match kind {
+        LedgerAccountKind::Customer => "customer",
+        LedgerAccountKind::Funding => "funding",
+        LedgerAccountKind::Revenue => "revenue",
+        LedgerAccountKind::Payout => "payout",
+    };
+    format!("@{name}:{currency}")
+}
+
+/// A customer's figures, as shown on the statement header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    /// The account.
+    pub account: String,
+    /// Its currency.
+    pub currency: Currency,
+    /// Posted balance.
+    pub balance: Decimal,
+    /// Reserved deposits.
+    pub reserved: Decimal,
+    /// Balance less reserved.
+    pub available: Decimal,
+}
+
+impl From<&LedgerAccount> for Balance {
+    fn from(a: &LedgerAccount) -> Balance {
+        Balance {
+            account: a.key.clone(),
+            currency: a.currency,
+            balance: a.balance(),
+            reserved: a.reserved(),
+            available: a.available(),
+        }
+    }
+}
+
+/// The kind of a transfer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransferKind {
+    /// Top-up: funding → customer, posted.
+    Fund,
+    /// Deposit: customer → revenue, pending.
+    Reserve,
+    /// Post (part of) a reservation.
+    Capture,
+    /// Void a reservation.
+    Release,
+    /// Direct charge: customer → revenue, posted.
+    Charge,
+    /// Refund to the original payment method: customer → payout, posted.
+    Payout,
+}
+
+/// One journal entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Journal position, strictly increasing; a reserve's id is its reservation id.
+    pub id: u64,
+    /// The idempotency key.
+    pub key: String,
+    /// What it does.
+    pub kind: TransferKind,
+    /// Account debited.
+    pub debit: String,
+    /// Account credited.
+    pub credit: String,
+    /// Amount (for a release: the amount voided).
+    pub amount: Decimal,
+    /// Currency.
+    pub currency: Currency,
+    /// For capture and release: the reservation resolved.
+    pub pending_id: Option<u64>,
+    /// The backorder it concerns, if any.
+    pub backorder: Option<u64>,
+    /// When it was journalled.
+    pub at: DateTime<Utc>,
+}
+
+/// The state of a reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReservationState {
+    /// Open: counted in `reserved`.
+    Pending,
+    /// Posted (all or part; the rest was voided).
+    Captured {
+        /// Amount posted.
+        amount: Decimal,
+    },
+    /// Voided: back in the available balance.
+    Released,
+}
+
+/// A deposit held against a customer's balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Equals the id of the reserving transfer.
+    pub id: u64,
+    /// The customer.
+    pub account: String,
+    /// The credited (revenue) account.
+    pub credit: String,
+    /// Amount held.
+    pub amount: Decimal,
+    /// Currency.
+    pub currency: Currency,
+    /// Open, captured or released.
+    pub state: ReservationState,
+    /// The backorder it secures.
+    pub backorder: Option<u64>,
+    /// The transfer that resolved it.
+    pub resolved_by: Option<u64>,
+}
+
+/// The tables the ledger needs from a store, read and written inside the caller's transaction.
+pub trait LedgerStore {
+    /// A ledger account by key.
+    fn ledger_account(&mut self, key: &str) -> Result<Option<LedgerAccount>>;
+    /// Inserts or replaces a ledger account.
+    fn put_ledger_account(&mut self, account: &LedgerAccount) -> Result<()>;
+    /// The transfer recorded under an idempotency key.
+    fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>>;
+    /// The next journal id (strictly increasing).
+    fn next_transfer_id(&mut self) -> Result<u64>;
+    /// Appends a transfer to the journal.
+    fn insert_transfer(&mut self, transfer: &Transfer) -> Result<()>;
+    /// A reservation by id.
+    fn reservation(&mut self, id: u64) -> Result<Option<Reservation>>;
+    /// Inserts or replaces a reservation.
+    fn put_reservation(&mut self, reservation: &Reservation) -> Result<()>;
+}
+
+/// A request to the ledger, the fields compared on an idempotent repeat.
+struct Request<'a> {
+    key: &'a str,
+    kind: TransferKind,
+    debit: &'a str,
+    credit: &'a str,
+    amount: Option<Decimal>,
+    currency: Option<Currency>,
+    pending_id: Option<u64>,
+}
+
+/// Returns the earlier result for a repeated key, or an error when the fields differ.
+fn replay<S: LedgerStore + ?Sized>(tx: &mut S, req: &Request<'_>) -> Result<Option<Transfer>> {
+    let Some(t) = tx.transfer_by_key(req.key)? else {
+        return Ok(None);
+    };
+    let same = t.kind == req.kind
+        && t.debit == req.debit
+        && t.credit == req.credit
+        && req.amount.is_none_or(|a| a == t.amount)
+        && req.currency.is_none_or(|c| c == t.currency)
+        && t.pending_id == req.pending_id;
+    if same {
+        Ok(Some(t))
+    } else {
+        Err(Error::IdempotencyConflict(req.key.to_string()))
+    }
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 200 {
+        return Err(Error::InvalidArgument(
+            "idempotency key must be 1-200 bytes".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn customer<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<LedgerAccount> {
+    match tx.ledger_account(account)? {
+        Some(a) if a.kind == LedgerAccountKind::Customer => Ok(a),
+        _ => Err(Error::AccountNotFound(account.to_string())),
+    }
+}
+
+fn system<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    kind: LedgerAccountKind,
+    currency: Currency,
+) -> Result<LedgerAccount> {
+    let key = system_account_key(kind, currency);
+    Ok(tx
+        .ledger_account(&key)?
+        .unwrap_or_else(|| LedgerAccount::new(&key, kind, currency)))
+}
+
+/// Opens a customer's ledger account at zero. Fails with [`Error::AccountExists`] if it exists.
+pub fn open_customer<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    account: &str,
+    currency: Currency,
+) -> Result<()> {
+    crate::account::check_account_id(account)?;
+    if tx.ledger_account(account)?.is_some() {
+        return Err(Error::AccountExists(account.to_string()));
+    }
+    tx.put_ledger_account(&LedgerAccount::new(
+        account,
+        LedgerAccountKind::Customer,
+        currency,
+    ))
+}
+
+/// The customer's balance, reserved and available figures.
+pub fn balance<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<Balance> {
+    Ok(Balance::from(&customer(tx, account)?))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn posted<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    kind: TransferKind,
+    mut debit: LedgerAccount,
+    mut credit: LedgerAccount,
+    amount: Decimal,
+    backorder: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    if debit.kind == LedgerAccountKind::Customer && debit.available() < amount {
+        return Err(Error::InsufficientFunds {
+            account: debit.key.clone(),
+            needed: Money::new(amount, debit.currency).to_string(),
+            available: Money::new(debit.available(), debit.currency).to_string(),
+        });
+    }
+    debit.debits_posted += amount;
+    credit.credits_posted += amount;
+    let t = Transfer {
+        id: tx.next_transfer_id()?,
+        key: key.to_string(),
+        kind,
+        debit: debit.key.clone(),
+        credit: credit.key.clone(),
+        amount,
+        currency: debit.currency,
+        pending_id: None,
+        backorder,
+        at: now,
+    };
+    tx.put_ledger_account(&debit)?;
+    tx.put_ledger_account(&credit)?;
+    tx.insert_transfer(&t)?;
+    Ok(t)
+}
+
+fn checked_amount(account: &LedgerAccount, amount: &Money) -> Result<Decimal> {
+    require_positive(amount)?;
+    Money::zero(account.currency).same_currency(amount)?;
+    Ok(amount.amount)
+}
+
+/// Tops up a customer's balance (money received by the registrar).
+///
+/// ```
+/// use backorder_core::{ledger, MemoryStore, Money, Currency};
+/// use rust_decimal::Decimal;
+/// let mut s = MemoryStore::new();
+/// let now = chrono::DateTime::UNIX_EPOCH;
+/// ledger::open_customer(&mut s, "alice", Currency::USD).unwrap();
+/// let m = Money::new(Decimal::from(100), Currency::USD);
+/// let first = ledger::fund(&mut s, "top-up-1", "alice", &m, now).unwrap();
+/// let again = ledger::fund(&mut s, "top-up-1", "alice", &m, now).unwrap();
+/// assert_eq!(first, again); // idempotent
+/// assert_eq!(ledger::balance(&mut s, "alice").unwrap().available, Decimal::from(100));
+/// ```
+pub fn fund<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    account: &str,
+    amount: &Money,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    check_key(key)?;
+    let funding = system_account_key(LedgerAccountKind::Funding, amount.currency);
+    let req = Request {
+        key,
+        kind: TransferKind::Fund,
+        debit: &funding,
+        credit: account,
+        amount: Some(amount.amount),
+        currency: Some(amount.currency),
+        pending_id: None,
+    };
+    if let Some(t) = replay(tx, &req)? {
+        return Ok(t);
+    }
+    let credit = customer(tx, account)?;
+    let value = checked_amount(&credit, amount)?;
+    let debit = system(tx, LedgerAccountKind::Funding, credit.currency)?;
+    posted(tx, key, TransferKind::Fund, debit, credit, value, None, now)
+}
+
+/// Charges a customer directly (posted at once), e.g. the part of an auction price above the deposit.
+pub fn charge<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    account: &str,
+    amount: &Money,
+    backorder: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    to_system(
+        tx,
+        key,
+        TransferKind::Charge,
+        LedgerAccountKind::Revenue,
+        account,
+        amount,
+        backorder,
+        now,
+    )
+}
+
+/// Moves money from a customer's balance to the payout account: a refund the host sends to the
+/// original payment method.
+pub fn payout<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    account: &str,
+    amount: &Money,
+    backorder: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    to_system(
+        tx,
+        key,
+        TransferKind::Payout,
+        LedgerAccountKind::Payout,
+        account,
+        amount,
+        backorder,
+        now,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn to_system<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    kind: TransferKind,
+    to: LedgerAccountKind,
+    account: &str,
+    amount: &Money,
+    backorder: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    check_key(key)?;
+    let credit_key = system_account_key(to, amount.currency);
+    let req = Request {
+        key,
+        kind,
+        debit: account,
+        credit: &credit_key,
+        amount: Some(amount.amount),
+        currency: Some(amount.currency),
+        pending_id: None,
+    };
+    if let Some(t) = replay(tx, &req)? {
+        return Ok(t);
+    }
+    let debit = customer(tx, account)?;
+    let value = checked_amount(&debit, amount)?;
+    let credit = system(tx, to, debit.currency)?;
+    posted(tx, key, kind, debit, credit, value, backorder, now)
+}
+
+/// Reserves a deposit (a pending transfer). The returned transfer's id is the reservation id.
+pub fn reserve<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    account: &str,
+    amount: &Money,
+    backorder: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    check_key(key)?;
+    let revenue = system_account_key(LedgerAccountKind::Revenue, amount.currency);
+    let req = Request {
+        key,
+        kind: TransferKind::Reserve,
+        debit: account,
+        credit: &revenue,
+        amount: Some(amount.amount),
+        currency: Some(amount.currency),
+        pending_id: None,
+    };
+    if let Some(t) = replay(tx, &req)? {
+        return Ok(t);
+    }
+    let mut debit = customer(tx, account)?;
+    let value = checked_amount(&debit, amount)?;
+    if debit.available() < value {
+        return Err(Error::InsufficientFunds {
+            account: account.to_string(),
+            needed: amount.to_string(),
+            available: Money::new(debit.available(), debit.currency).to_string(),
+        });
+    }
+    let mut credit = system(tx, LedgerAccountKind::Revenue, debit.currency)?;
+    debit.debits_pending += value;
+    credit.credits_pending += value;
+    let id = tx.next_transfer_id()?;
+    let t = Transfer {
+        id,
+        key: key.to_string(),
+        kind: TransferKind::Reserve,
+        debit: debit.key.clone(),
+        credit: credit.key.clone(),
+        amount: value,
+        currency: debit.currency,
+        pending_id: None,
+        backorder,
+        at: now,
+    };
+    tx.put_ledger_account(&debit)?;
+    tx.put_ledger_account(&credit)?;
+    tx.insert_transfer(&t)?;
+    tx.put_reservation(&Reservation {
+        id,
+        account: debit.key,
+        credit: credit.key,
+        amount: value,
+        currency: debit.currency,
+        state: ReservationState::Pending,
+        backorder,
+        resolved_by: None,
+    })?;
+    Ok(t)
+}
+
+fn open_reservation<S: LedgerStore + ?Sized>(tx: &mut S, id: u64) -> Result<Reservation> {
+    let r = tx.reservation(id)?.ok_or(Error::ReservationNotFound(id))?;
+    if r.state != ReservationState::Pending {
+        return Err(Error::ReservationResolved(id));
+    }
+    Ok(r)
+}
+
+/// Posts `amount` of a reservation (at most what it holds); the rest is voided.
+pub fn capture<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    reservation: u64,
+    amount: Decimal,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    resolve(tx, key, reservation, Some(amount), now)
+}
+
+/// Voids a reservation: the deposit returns to the available balance.
+pub fn release<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    reservation: u64,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    resolve(tx, key, reservation, None, now)
+}
+
+fn resolve<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    reservation: u64,
+    capture: Option<Decimal>,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    check_key(key)?;
+    let kind = if capture.is_some() {
+        TransferKind::Capture
+    } else {
+        TransferKind::Release
+    };
+    // The accounts are those of the reservation; compare them when it exists.
+    let known = tx.reservation(reservation)?;
+    if let Some(r) = &known {
+        let req = Request {
+            key,
+            kind,
+            debit: &r.account,
+            credit: &r.credit,
+            amount: capture,
+            currency: Some(r.currency),
+            pending_id: Some(reservation),
+        };
+        if let Some(t) = replay(tx, &req)? {
+            return Ok(t);
+        }
+    } else if tx.transfer_by_key(key)?.is_some() {
+        return Err(Error::IdempotencyConflict(key.to_string()));
+    }
+    let mut r = open_reservation(tx, reservation)?;
+    let posted_amount = match capture {
+        Some(a) => {
+            require_positive(&Money::new(a, r.currency))?;
+            if a > r.amount {
+                return Err(Error::CaptureExceedsReservation {
+                    requested: Money::new(a, r.currency).to_string(),
+                    reserved: Money::new(r.amount, r.currency).to_string(),
+                });
+            }
+            a
+        }
+        None => Decimal::ZERO,
+    };
+    let mut debit = customer(tx, &r.account)?;
+    let mut credit = tx
+        .ledger_account(&r.credit)?
+        .ok_or_else(|| Error::Internal(format!("ledger account {} missing", r.credit)))?;
+    debit.debits_pending -= r.amount;
+    credit.credits_pending -= r.amount;
+    debit.debits_posted += posted_amount;
+    credit.credits_posted += posted_amount;
+    let id = tx.next_transfer_id()?;
+    let t = Transfer {
+        id,
+        key: key.to_string(),
+        kind,
+        debit: debit.key.clone(),
+        credit: credit.key.clone(),
+        amount: capture.unwrap_or(r.amount),
+        currency: r.currency,
+        pending_id: Some(reservation),
+        backorder: r.backorder,
+        at: now,
+    };
+    r.state = match capture {
+        Some(amount) => ReservationState::Captured { amount },
+        None => ReservationState::Released,
+    };
+    r.resolved_by = Some(id);
+    tx.put_ledger_account(&debit)?;
+    tx.put_ledger_account(&credit)?;
+    tx.insert_transfer(&t)?;
+    tx.put_reservation(&r)?;
+    Ok(t)
+}

@@ -1,0 +1,525 @@
+//! The in-memory store: every table in ordinary collections, with an undo log so that a rolled-back
+//! transaction leaves nothing behind. Fast, and the reference the durable stores are tested against.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::account::Account;
+use crate::auction::Auction;
+use crate::backorder::{Allocation, Backorder};
+use crate::catalog::PendingDeletion;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
+use crate::name::DomainName;
+use crate::policy::TldPolicy;
+use crate::store::{CommandRecord, NewEvent, Store, WakeKey};
+
+#[derive(Clone, Copy, Debug)]
+enum Counter {
+    Transfer,
+    Backorder,
+    Auction,
+    Event,
+}
+
+/// What to restore on rollback, newest last.
+enum Undo {
+    Counter(Counter, u64),
+    Policy(String, Option<TldPolicy>),
+    Account(String, Option<Account>),
+    Pending(DomainName, Option<PendingDeletion>),
+    Backorder(u64, Option<Box<Backorder>>),
+    Auction(u64, Option<Box<Auction>>),
+    Allocation((DomainName, DateTime<Utc>), Option<Allocation>),
+    Wake(WakeKey, Option<DateTime<Utc>>),
+    EventAppended,
+    EventsPruned(Vec<Event>),
+    Command(String, Option<CommandRecord>),
+    LedgerAccount(String, Option<LedgerAccount>),
+    TransferInserted,
+    Reservation(u64, Option<Reservation>),
+}
+
+/// Keeps everything in memory; nothing survives the process. `memory:` in an engine URL.
+///
+/// ```
+/// use backorder_core::{MemoryStore, Store};
+/// let mut s = MemoryStore::new();
+/// s.begin().unwrap();
+/// let id = s.next_backorder_id().unwrap();
+/// s.rollback().unwrap();
+/// assert_eq!(s.next_backorder_id().unwrap(), id); // the rollback undid the allocation
+/// ```
+#[derive(Default)]
+pub struct MemoryStore {
+    in_tx: bool,
+    undo: Vec<Undo>,
+    next_transfer: u64,
+    next_backorder: u64,
+    next_auction: u64,
+    next_event: u64,
+    policies: BTreeMap<String, TldPolicy>,
+    accounts: BTreeMap<String, Account>,
+    pending: HashMap<DomainName, PendingDeletion>,
+    backorders: BTreeMap<u64, Backorder>,
+    by_name: HashMap<DomainName, Vec<u64>>,
+    by_account: HashMap<String, Vec<u64>>,
+    auctions: BTreeMap<u64, Auction>,
+    allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
+    wakes: HashMap<WakeKey, DateTime<Utc>>,
+    wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
+    events: VecDeque<Event>,
+    commands: HashMap<String, CommandRecord>,
+    ledger_accounts: BTreeMap<String, LedgerAccount>,
+    /// Transfer ids are dense from 1: transfer `id` is at index `id - 1`.
+    transfers: Vec<Transfer>,
+    transfer_keys: HashMap<String, u64>,
+    transfers_by_account: HashMap<String, Vec<u64>>,
+    reservations: BTreeMap<u64, Reservation>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn log(&mut self, u: impl FnOnce() -> Undo) {
+        if self.in_tx {
+            self.undo.push(u());
+        }
+    }
+
+    fn counter(&mut self, c: Counter) -> u64 {
+        let slot = match c {
+            Counter::Transfer => &mut self.next_transfer,
+            Counter::Backorder => &mut self.next_backorder,
+            Counter::Auction => &mut self.next_auction,
+            Counter::Event => &mut self.next_event,
+        };
+        let old = *slot;
+        *slot += 1;
+        let new = *slot;
+        self.log(|| Undo::Counter(c, old));
+        new
+    }
+
+    fn set_wake_raw(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        let old = match at {
+            Some(t) => self.wakes.insert(key, t),
+            None => self.wakes.remove(&key),
+        };
+        if let Some(o) = old {
+            self.wake_queue.remove(&(o, key));
+        }
+        if let Some(t) = at {
+            self.wake_queue.insert((t, key));
+        }
+        old
+    }
+
+    fn put_backorder_raw(&mut self, b: Backorder) -> Option<Backorder> {
+        let id = b.id;
+        let old = self.backorders.insert(id, b);
+        if old.is_none() {
+            let b = &self.backorders[&id];
+            self.by_name.entry(b.domain.clone()).or_default().push(id);
+            self.by_account.entry(b.account.clone()).or_default().push(id);
+        }
+        old
+    }
+
+    fn remove_backorder_raw(&mut self, id: u64) {
+        if let Some(b) = self.backorders.remove(&id) {
+            if let Some(v) = self.by_name.get_mut(&b.domain) {
+                v.retain(|x| *x != id);
+            }
+            if let Some(v) = self.by_account.get_mut(&b.account) {
+                v.retain(|x| *x != id);
+            }
+        }
+    }
+
+    fn undo_one(&mut self, u: Undo) {
+        match u {
+            Undo::Counter(c, old) => match c {
+                Counter::Transfer => self.next_transfer = old,
+                Counter::Backorder => self.next_backorder = old,
+                Counter::Auction => self.next_auction = old,
+                Counter::Event => self.next_event = old,
+            },
+            Undo::Policy(k, v) => restore(&mut self.policies, k, v),
+            Undo::Account(k, v) => restore(&mut self.accounts, k, v),
+            Undo::Pending(k, v) => match v {
+                Some(v) => {
+                    self.pending.insert(k, v);
+                }
+                None => {
+                    self.pending.remove(&k);
+                }
+            },
+            Undo::Backorder(id, v) => match v {
+                Some(b) => {
+                    self.put_backorder_raw(*b);
+                }
+                None => self.remove_backorder_raw(id),
+            },
+            Undo::Auction(k, v) => restore(&mut self.auctions, k, v.map(|b| *b)),
+            Undo::Allocation(k, v) => match v {
+                Some(v) => {
+                    self.allocations.insert(k, v);
+                }
+                None => {
+                    self.allocations.remove(&k);
+                }
+            },
+            Undo::Wake(k, at) => {
+                self.set_wake_raw(k, at);
+            }
+            Undo::EventAppended => {
+                self.events.pop_back();
+            }
+            Undo::EventsPruned(evs) => {
+                for e in evs.into_iter().rev() {
+                    self.events.push_front(e);
+                }
+            }
+            Undo::Command(k, v) => match v {
+                Some(v) => {
+                    self.commands.insert(k, v);
+                }
+                None => {
+                    self.commands.remove(&k);
+                }
+            },
+            Undo::LedgerAccount(k, v) => restore(&mut self.ledger_accounts, k, v),
+            Undo::TransferInserted => {
+                if let Some(t) = self.transfers.pop() {
+                    self.transfer_keys.remove(&t.key);
+                    for acct in [&t.debit, &t.credit] {
+                        if let Some(v) = self.transfers_by_account.get_mut(acct) {
+                            v.pop();
+                        }
+                    }
+                }
+            }
+            Undo::Reservation(k, v) => restore(&mut self.reservations, k, v),
+        }
+    }
+}
+
+fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: Option<V>) {
+    match v {
+        Some(v) => {
+            map.insert(k, v);
+        }
+        None => {
+            map.remove(&k);
+        }
+    }
+}
+
+fn page<K: Ord + Clone, V: Clone>(
+    map: &BTreeMap<K, V>,
+    after: Option<&K>,
+    limit: usize,
+) -> Vec<V> {
+    use std::ops::Bound;
+    let lower = match after {
+        Some(k) => Bound::Excluded(k.clone()),
+        None => Bound::Unbounded,
+    };
+    map.range((lower, Bound::Unbounded))
+        .take(limit)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+impl LedgerStore for MemoryStore {
+    fn ledger_account(&mut self, key: &str) -> Result<Option<LedgerAccount>> {
+        Ok(self.ledger_accounts.get(key).cloned())
+    }
+
+    fn put_ledger_account(&mut self, account: &LedgerAccount) -> Result<()> {
+        let old = match self.ledger_accounts.get_mut(&account.key) {
+            Some(slot) => Some(std::mem::replace(slot, account.clone())),
+            None => {
+                self.ledger_accounts
+                    .insert(account.key.clone(), account.clone());
+                None
+            }
+        };
+        self.log(|| Undo::LedgerAccount(account.key.clone(), old));
+        Ok(())
+    }
+
+    fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>> {
+        Ok(self
+            .transfer_keys
+            .get(key)
+            .map(|id| self.transfers[(*id - 1) as usize].clone()))
+    }
+
+    fn next_transfer_id(&mut self) -> Result<u64> {
+        Ok(self.counter(Counter::Transfer))
+    }
+
+    fn insert_transfer(&mut self, t: &Transfer) -> Result<()> {
+        if t.id != self.transfers.len() as u64 + 1 {
+            return Err(Error::Internal(format!(
+                "transfer id {} out of sequence",
+                t.id
+            )));
+        }
+        if self.transfer_keys.contains_key(&t.key) {
+            return Err(Error::IdempotencyConflict(t.key.clone()));
+        }
+        self.transfer_keys.insert(t.key.clone(), t.id);
+        for acct in [&t.debit, &t.credit] {
+            self.transfers_by_account
+                .entry(acct.clone())
+                .or_default()
+                .push(t.id);
+        }
+        self.transfers.push(t.clone());
+        self.log(|| Undo::TransferInserted);
+        Ok(())
+    }
+
+    fn reservation(&mut self, id: u64) -> Result<Option<Reservation>> {
+        Ok(self.reservations.get(&id).cloned())
+    }
+
+    fn put_reservation(&mut self, r: &Reservation) -> Result<()> {
+        let old = self.reservations.insert(r.id, r.clone());
+        self.log(|| Undo::Reservation(r.id, old));
+        Ok(())
+    }
+}
+
+impl Store for MemoryStore {
+    fn begin(&mut self) -> Result<()> {
+        if self.in_tx {
+            return Err(Error::Store("transaction already open".into()));
+        }
+        self.in_tx = true;
+        self.undo.clear();
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.in_tx = false;
+        self.undo.clear();
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        self.in_tx = false;
+        while let Some(u) = self.undo.pop() {
+            self.undo_one(u);
+        }
+        Ok(())
+    }
+
+    fn next_backorder_id(&mut self) -> Result<u64> {
+        Ok(self.counter(Counter::Backorder))
+    }
+
+    fn next_auction_id(&mut self) -> Result<u64> {
+        Ok(self.counter(Counter::Auction))
+    }
+
+    fn policies(&mut self) -> Result<Vec<TldPolicy>> {
+        Ok(self.policies.values().cloned().collect())
+    }
+
+    fn put_policy(&mut self, p: &TldPolicy) -> Result<()> {
+        let old = self.policies.insert(p.zone.clone(), p.clone());
+        self.log(|| Undo::Policy(p.zone.clone(), old));
+        Ok(())
+    }
+
+    fn account(&mut self, id: &str) -> Result<Option<Account>> {
+        Ok(self.accounts.get(id).cloned())
+    }
+
+    fn put_account(&mut self, a: &Account) -> Result<()> {
+        let old = self.accounts.insert(a.id.clone(), a.clone());
+        self.log(|| Undo::Account(a.id.clone(), old));
+        Ok(())
+    }
+
+    fn account_ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        use std::ops::Bound;
+        let lower = match after {
+            Some(k) => Bound::Excluded(k),
+            None => Bound::Unbounded,
+        };
+        Ok(self
+            .accounts
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take(limit)
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn pending_deletion(&mut self, domain: &DomainName) -> Result<Option<PendingDeletion>> {
+        Ok(self.pending.get(domain).cloned())
+    }
+
+    fn put_pending_deletion(&mut self, e: &PendingDeletion) -> Result<()> {
+        let old = self.pending.insert(e.domain.clone(), e.clone());
+        self.log(|| Undo::Pending(e.domain.clone(), old));
+        Ok(())
+    }
+
+    fn backorder(&mut self, id: u64) -> Result<Option<Backorder>> {
+        Ok(self.backorders.get(&id).cloned())
+    }
+
+    fn put_backorder(&mut self, b: &Backorder) -> Result<()> {
+        let old = self.put_backorder_raw(b.clone());
+        self.log(|| Undo::Backorder(b.id, old.map(Box::new)));
+        Ok(())
+    }
+
+    fn backorders_for_name(&mut self, domain: &DomainName) -> Result<Vec<u64>> {
+        Ok(self.by_name.get(domain).cloned().unwrap_or_default())
+    }
+
+    fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>> {
+        Ok(self.by_account.get(account).cloned().unwrap_or_default())
+    }
+
+    fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>> {
+        Ok(page(&self.backorders, Some(&after), limit))
+    }
+
+    fn auction(&mut self, id: u64) -> Result<Option<Auction>> {
+        Ok(self.auctions.get(&id).cloned())
+    }
+
+    fn put_auction(&mut self, a: &Auction) -> Result<()> {
+        let old = self.auctions.insert(a.id, a.clone());
+        self.log(|| Undo::Auction(a.id, old.map(Box::new)));
+        Ok(())
+    }
+
+    fn auctions_after(&mut self, after: u64, limit: usize) -> Result<Vec<Auction>> {
+        Ok(page(&self.auctions, Some(&after), limit))
+    }
+
+    fn allocation(
+        &mut self,
+        domain: &DomainName,
+        drop_at: DateTime<Utc>,
+    ) -> Result<Option<Allocation>> {
+        Ok(self.allocations.get(&(domain.clone(), drop_at)).cloned())
+    }
+
+    fn put_allocation(&mut self, a: &Allocation) -> Result<()> {
+        let key = (a.domain.clone(), a.drop_at);
+        let old = self.allocations.insert(key.clone(), a.clone());
+        self.log(|| Undo::Allocation(key, old));
+        Ok(())
+    }
+
+    fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()> {
+        let old = self.set_wake_raw(key, at);
+        self.log(|| Undo::Wake(key, old));
+        Ok(())
+    }
+
+    fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>> {
+        Ok(self
+            .wake_queue
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .take(limit)
+            .copied()
+            .collect())
+    }
+
+    fn next_wake(&mut self) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.wake_queue.first().map(|(t, _)| *t))
+    }
+
+    fn append_event(&mut self, e: NewEvent) -> Result<u64> {
+        let seq = self.counter(Counter::Event);
+        self.events.push_back(Event {
+            seq,
+            at: e.at,
+            account: e.account,
+            backorder: e.backorder,
+            domain: e.domain,
+            kind: e.kind,
+        });
+        self.log(|| Undo::EventAppended);
+        Ok(seq)
+    }
+
+    fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<Event>> {
+        let start = self.events.partition_point(|e| e.seq <= after);
+        Ok(self.events.range(start..).take(limit).cloned().collect())
+    }
+
+    fn prune_events(&mut self, upto: u64) -> Result<()> {
+        let n = self.events.partition_point(|e| e.seq <= upto);
+        let removed: Vec<Event> = self.events.drain(..n).collect();
+        if self.in_tx {
+            self.undo.push(Undo::EventsPruned(removed));
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, key: &str) -> Result<Option<CommandRecord>> {
+        Ok(self.commands.get(key).cloned())
+    }
+
+    fn put_command(&mut self, r: &CommandRecord) -> Result<()> {
+        let old = self.commands.insert(r.key.clone(), r.clone());
+        self.log(|| Undo::Command(r.key.clone(), old));
+        Ok(())
+    }
+
+    fn ledger_accounts_after(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerAccount>> {
+        let after = after.map(str::to_string);
+        Ok(page(&self.ledger_accounts, after.as_ref(), limit))
+    }
+
+    fn transfers_after(&mut self, after: u64, limit: usize) -> Result<Vec<Transfer>> {
+        let start = (after as usize).min(self.transfers.len());
+        Ok(self.transfers[start..]
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn transfers_for_account(
+        &mut self,
+        account: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Transfer>> {
+        let Some(ids) = self.transfers_by_account.get(account) else {
+            return Ok(Vec::new());
+        };
+        let start = ids.partition_point(|id| *id <= after);
+        Ok(ids[start..]
+            .iter()
+            .take(limit)
+            .map(|id| self.transfers[(*id - 1) as usize].clone())
+            .collect())
+    }
+
+    fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>> {
+        Ok(page(&self.reservations, Some(&after), limit))
+    }
+}

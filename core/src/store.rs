@@ -1,0 +1,157 @@
+//! The `Store` trait: every table the engine reads and writes, inside one transaction per command.
+//!
+//! Reads inside a transaction see the transaction's own writes. A durable store makes `commit`
+//! durable and `rollback` undo every write since `begin`; the memory store does the same in memory.
+//! Stores hold records; every rule lives in the functions of this crate that use them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::account::Account;
+use crate::auction::Auction;
+use crate::backorder::{Allocation, Backorder};
+use crate::catalog::PendingDeletion;
+use crate::error::Result;
+use crate::event::{Event, EventKind};
+use crate::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
+use crate::name::DomainName;
+use crate::policy::TldPolicy;
+
+/// Something with time-driven work ahead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum WakeKey {
+    /// A backorder (deposit window, deadline, drop).
+    Backorder(u64),
+    /// An auction (start, end, payment deadline).
+    Auction(u64),
+}
+
+/// An event about to be appended; the store assigns its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The customer to notify.
+    pub account: Option<String>,
+    /// The backorder concerned.
+    pub backorder: Option<u64>,
+    /// The name concerned.
+    pub domain: Option<DomainName>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// A command remembered under its idempotency key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// The key.
+    pub key: String,
+    /// The request's fields, as compared on a repeat.
+    pub fingerprint: String,
+    /// The id of what the command created.
+    pub result: u64,
+}
+
+/// Persistence for the engine. One implementation per backend; all pass the same conformance tests.
+pub trait Store: LedgerStore + Send {
+    /// Starts a transaction.
+    fn begin(&mut self) -> Result<()>;
+    /// Makes every write since `begin` durable and visible.
+    fn commit(&mut self) -> Result<()>;
+    /// Undoes every write since `begin`.
+    fn rollback(&mut self) -> Result<()>;
+
+    /// The next backorder id (strictly increasing).
+    fn next_backorder_id(&mut self) -> Result<u64>;
+    /// The next auction id (strictly increasing).
+    fn next_auction_id(&mut self) -> Result<u64>;
+
+    /// Every stored policy.
+    fn policies(&mut self) -> Result<Vec<TldPolicy>>;
+    /// Inserts or replaces a policy.
+    fn put_policy(&mut self, policy: &TldPolicy) -> Result<()>;
+
+    /// An account by id.
+    fn account(&mut self, id: &str) -> Result<Option<Account>>;
+    /// Inserts or replaces an account.
+    fn put_account(&mut self, account: &Account) -> Result<()>;
+    /// Account ids after `after` (exclusive), ascending, at most `limit`.
+    fn account_ids(&mut self, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
+
+    /// A pending deletion by name.
+    fn pending_deletion(&mut self, domain: &DomainName) -> Result<Option<PendingDeletion>>;
+    /// Inserts or replaces a pending deletion.
+    fn put_pending_deletion(&mut self, entry: &PendingDeletion) -> Result<()>;
+
+    /// A backorder by id.
+    fn backorder(&mut self, id: u64) -> Result<Option<Backorder>>;
+    /// Inserts or replaces a backorder.
+    fn put_backorder(&mut self, backorder: &Backorder) -> Result<()>;
+    /// Ids of every backorder on a name, ascending.
+    fn backorders_for_name(&mut self, domain: &DomainName) -> Result<Vec<u64>>;
+    /// Ids of every backorder of an account, ascending.
+    fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>>;
+    /// Backorders with id greater than `after`, ascending, at most `limit` (for audits and exports).
+    fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>>;
+
+    /// An auction by id.
+    fn auction(&mut self, id: u64) -> Result<Option<Auction>>;
+    /// Inserts or replaces an auction.
+    fn put_auction(&mut self, auction: &Auction) -> Result<()>;
+    /// Auctions with id greater than `after`, ascending, at most `limit`.
+    fn auctions_after(&mut self, after: u64, limit: usize) -> Result<Vec<Auction>>;
+
+    /// The allocation of a name's drop, if it was allocated.
+    fn allocation(&mut self, domain: &DomainName, drop_at: DateTime<Utc>)
+        -> Result<Option<Allocation>>;
+    /// Records an allocation.
+    fn put_allocation(&mut self, allocation: &Allocation) -> Result<()>;
+
+    /// Sets (or with `None` clears) when `key` next has work.
+    fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()>;
+    /// Work due at or before `now`, earliest first, at most `limit`.
+    fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>>;
+    /// The earliest pending wake-up, if any.
+    fn next_wake(&mut self) -> Result<Option<DateTime<Utc>>>;
+
+    /// Appends an event to the outbox and returns its sequence number.
+    fn append_event(&mut self, event: NewEvent) -> Result<u64>;
+    /// Events with `seq > after`, ascending, at most `limit`.
+    fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<Event>>;
+    /// Deletes events with `seq <= upto` (the host has delivered them).
+    fn prune_events(&mut self, upto: u64) -> Result<()>;
+
+    /// The command recorded under an idempotency key.
+    fn command(&mut self, key: &str) -> Result<Option<CommandRecord>>;
+    /// Records a command under its idempotency key.
+    fn put_command(&mut self, record: &CommandRecord) -> Result<()>;
+
+    /// Ledger accounts with key greater than `after`, ascending, at most `limit`.
+    fn ledger_accounts_after(&mut self, after: Option<&str>, limit: usize)
+        -> Result<Vec<LedgerAccount>>;
+    /// Transfers with id greater than `after`, ascending, at most `limit`.
+    fn transfers_after(&mut self, after: u64, limit: usize) -> Result<Vec<Transfer>>;
+    /// Transfers touching a ledger account with id greater than `after`, ascending, at most `limit`.
+    fn transfers_for_account(&mut self, account: &str, after: u64, limit: usize)
+        -> Result<Vec<Transfer>>;
+    /// Reservations with id greater than `after`, ascending, at most `limit`.
+    fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>>;
+}
+
+/// Runs `f` in one transaction: commits on `Ok`, rolls back on `Err` (leaving nothing changed).
+pub fn in_transaction<S: Store + ?Sized, T>(
+    store: &mut S,
+    f: impl FnOnce(&mut S) -> Result<T>,
+) -> Result<T> {
+    store.begin()?;
+    match f(store) {
+        Ok(v) => {
+            store.commit()?;
+            Ok(v)
+        }
+        Err(e) => {
+            store.rollback()?;
+            Err(e)
+        }
+    }
+}
