@@ -28,6 +28,8 @@ pub struct AuditReport {
     pub total_debits: Decimal,
     /// Total credits over every account (posted + pending).
     pub total_credits: Decimal,
+    /// Sum of the journal's amounts by transfer kind and currency, e.g. `"CAPTURE USD"`.
+    pub journal_totals: BTreeMap<String, Decimal>,
     /// Each broken invariant, described. Empty means clean.
     pub problems: Vec<String>,
 }
@@ -72,6 +74,17 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         after = last.id;
         for t in page {
             r.transfers += 1;
+            let kind = match t.kind {
+                TransferKind::Fund => "FUND",
+                TransferKind::Reserve => "RESERVE",
+                TransferKind::Capture => "CAPTURE",
+                TransferKind::Release => "RELEASE",
+                TransferKind::Charge => "CHARGE",
+                TransferKind::Payout => "PAYOUT",
+            };
+            *r.journal_totals
+                .entry(format!("{kind} {}", t.currency))
+                .or_default() += t.amount;
             if t.amount <= Decimal::ZERO {
                 problem(&mut r, format!("transfer {} has non-positive amount", t.id));
             }

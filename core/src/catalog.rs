@@ -17,3 +17,52 @@ pub struct PendingDeletion {
     /// When the entry was last written.
     pub updated_at: DateTime<Utc>,
 }
+
+use crate::backorder::{apply_drop_time, load, save};
+use crate::error::Result;
+use crate::lifecycle::Status;
+use crate::policy::PolicyTable;
+use crate::store::Store;
+
+/// Adds a name to the pending-delete catalog, or moves its deletion time; the open backorders of
+/// the name follow (their finalization date and deposit window with them). Returns how many
+/// backorders moved.
+pub fn upsert<S: Store + ?Sized>(
+    tx: &mut S,
+    policies: &PolicyTable,
+    now: DateTime<Utc>,
+    domain: &DomainName,
+    drop_at: DateTime<Utc>,
+) -> Result<usize> {
+    let policy = policies.get(domain.zone())?;
+    let previous = tx.pending_deletion(domain)?;
+    tx.put_pending_deletion(&PendingDeletion {
+        domain: domain.clone(),
+        drop_at,
+        withdrawn: false,
+        updated_at: now,
+    })?;
+    if previous.is_some_and(|p| p.drop_at == drop_at && !p.withdrawn) {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    for id in tx.backorders_for_name(domain)? {
+        let mut b = load(tx, id)?;
+        let waiting = matches!(
+            b.status,
+            Status::Requested
+                | Status::Incomplete
+                | Status::Inactive
+                | Status::Active
+                | Status::PendingPayment
+                | Status::Backordered
+        );
+        if waiting && b.drop_at != Some(drop_at) {
+            apply_drop_time(&mut b, policy, Some(drop_at));
+            b.updated_at = now;
+            save(tx, &b, None)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}

@@ -25,6 +25,7 @@ pub mod money;
 pub mod name;
 pub mod policy;
 pub mod registry;
+pub mod rng;
 pub mod secret;
 pub mod store;
 

@@ -1,1 +1,580 @@
-fn main(){}
+//! The drop day: a registrar's whole backorder service simulated in one process.
+//!
+//! Thousands of pending deletions across the seed TLDs, a thousand customers (some short of funds,
+//! some without contact handles), contested and uncontested backorders in both allocation models,
+//! cancellations, top-ups, auctions with proxy bids, payments and unpaid winners. The clock runs from
+//! four days before the first drops through every auction and payment deadline of the names that
+//! dropped, while a tail of names still has its drop ahead. Every random choice comes from `--seed`,
+//! so two runs with the same seed print the same figures (all but `elapsed_ms`).
+//!
+//! ```text
+//! cargo run --release --example drop_day -- [--seed N] [--names N] [--accounts N]
+//!                                           [--backorders N] [--json]
+//! ```
+//!
+//! Exits non-zero when the audit finds anything wrong or a time-driven step failed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use backorder::core::rng::SplitMix64;
+use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder, Status};
+use backorder::{Clock, Engine, EventKind, ManualClock, NewAccount, SimulatedRegistry};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+const HELP: &str = "drop_day: simulate a registrar's backorder service through a drop day
+
+USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--json]
+
+  --seed N        every random choice follows this seed (default 1)
+  --names N       pending deletions across the seed TLDs (default 10000)
+  --accounts N    customer accounts (default 1000)
+  --backorders N  backorders to place, about (default 2 per name)
+  --json          print one JSON object instead of the readable summary
+  --help          this text";
+
+struct Args {
+    seed: u64,
+    names: usize,
+    accounts: usize,
+    backorders: usize,
+    json: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        seed: 1,
+        names: 10_000,
+        accounts: 1_000,
+        backorders: 0,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut number = |name: &str| -> Result<u64, String> {
+            it.next()
+                .ok_or_else(|| format!("{name} needs a value"))?
+                .parse::<u64>()
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        match arg.as_str() {
+            "--seed" => a.seed = number("--seed")?,
+            "--names" => a.names = number("--names")? as usize,
+            "--accounts" => a.accounts = number("--accounts")? as usize,
+            "--backorders" => a.backorders = number("--backorders")? as usize,
+            "--json" => a.json = true,
+            "--help" | "-h" => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument '{other}'\n\n{HELP}")),
+        }
+    }
+    if a.names == 0 || a.accounts < 2 {
+        return Err("need at least one name and two accounts".into());
+    }
+    if a.backorders == 0 {
+        a.backorders = a.names * 2;
+    }
+    a.backorders = a.backorders.max(a.names);
+    Ok(a)
+}
+
+/// What a customer does, at a time.
+#[derive(Clone, Debug)]
+enum Action {
+    Place { account: usize, name: usize, lite: bool },
+    Cancel { account: usize, name: usize },
+    PayExclusive { account: usize, name: usize },
+    Bid { account: usize, backorder: u64, max: Decimal },
+    PayAuction { account: usize, backorder: u64 },
+    TopUp { account: usize, amount: Decimal },
+    CompleteContacts { account: usize },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wallet {
+    Funded,
+    Short,
+    NoContacts,
+}
+
+struct Name {
+    domain: String,
+    drop_at: DateTime<Utc>,
+    model: AllocationModel,
+    fee: Decimal,
+}
+
+struct World {
+    rng: SplitMix64,
+    start: DateTime<Utc>,
+    actions: BTreeMap<(DateTime<Utc>, u64), Action>,
+    next_action: u64,
+    accounts: Vec<String>,
+    wallets: Vec<Wallet>,
+    names: Vec<Name>,
+    /// (account index, name index) → backorder id.
+    placed: BTreeMap<(usize, usize), u64>,
+    account_index: BTreeMap<String, usize>,
+    refused: BTreeMap<String, u64>,
+}
+
+impl World {
+    fn at(&mut self, t: DateTime<Utc>, a: Action) {
+        self.next_action += 1;
+        self.actions.insert((t, self.next_action), a);
+    }
+
+    fn between(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
+        let span = (to - from).num_seconds().max(1) as u64;
+        from + Duration::seconds(self.rng.below(span) as i64)
+    }
+
+    fn refuse(&mut self, e: &backorder::Error) {
+        *self.refused.entry(e.code().as_str().to_string()).or_default() += 1;
+    }
+}
+
+const ZONES: [&str; 17] = [
+    "com", "net", "org", "info", "biz", "asia", "mobi", "ca", "cc", "ch", "co", "li", "me", "nu",
+    "se", "tv", "us",
+];
+const SYLLABLES: [&str; 32] = [
+    "shop", "web", "net", "cloud", "data", "pay", "go", "my", "best", "top", "smart", "home",
+    "tech", "app", "blue", "green", "fast", "star", "city", "hub", "box", "lab", "zen", "max",
+    "pro", "art", "bio", "eco", "geo", "joy", "sun", "sky",
+];
+
+/// The drop instant of a name dropping on `day` (midnight UTC), by its registry's schedule.
+fn drop_instant(rng: &mut SplitMix64, schedule: &DropSchedule, day: DateTime<Utc>) -> DateTime<Utc> {
+    let minutes = |m: u32| Duration::minutes(m as i64);
+    match schedule {
+        DropSchedule::DailyBatch {
+            start_minute_utc,
+            window_minutes,
+        } => {
+            day + minutes(*start_minute_utc)
+                + Duration::seconds(rng.below(*window_minutes as u64 * 60) as i64)
+        }
+        DropSchedule::DailyRelease { from_minute_utc } => {
+            day + minutes(*from_minute_utc) + Duration::seconds(rng.below(4 * 3600) as i64)
+        }
+        DropSchedule::Weekly {
+            weekday,
+            start_minute_utc,
+        } => {
+            let today = day.weekday().number_from_monday();
+            let ahead = (*weekday + 7 - today) % 7;
+            day + Duration::days(ahead as i64)
+                + minutes(*start_minute_utc)
+                + Duration::seconds(rng.below(1800) as i64)
+        }
+        DropSchedule::ExactInstant => day + Duration::seconds(rng.below(86_400) as i64),
+    }
+}
+
+fn new_world(args: &Args) -> World {
+    let start = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let mut w = World {
+        rng: SplitMix64::new(args.seed),
+        start,
+        actions: BTreeMap::new(),
+        next_action: 0,
+        accounts: Vec::new(),
+        wallets: Vec::new(),
+        names: Vec::new(),
+        placed: BTreeMap::new(),
+        account_index: BTreeMap::new(),
+        refused: BTreeMap::new(),
+    };
+    let policies: BTreeMap<String, backorder::TldPolicy> = backorder::core::default_policies()
+        .into_iter()
+        .map(|p| (p.zone.clone(), p))
+        .collect();
+    // Names: most drop on days 4-7; a tail drops on day 40, still ahead when the day ends.
+    let mut seen = BTreeSet::new();
+    while w.names.len() < args.names {
+        let zone = ZONES[w.rng.below(ZONES.len() as u64) as usize];
+        let parts = 1 + w.rng.below(3);
+        let mut label: String = (0..parts)
+            .map(|_| SYLLABLES[w.rng.below(SYLLABLES.len() as u64) as usize])
+            .collect::<Vec<_>>()
+            .join(if w.rng.chance(150) { "-" } else { "" });
+        if w.rng.chance(300) || seen.len() * 4 > args.names * 3 {
+            label.push_str(&w.rng.below(100_000).to_string());
+        }
+        let domain = format!("{label}.{zone}");
+        if !seen.insert(domain.clone()) {
+            continue;
+        }
+        let policy = &policies[zone];
+        let tail = w.rng.chance(100);
+        let day = if tail {
+            start + Duration::days(40)
+        } else {
+            start + Duration::days(4 + w.rng.below(4) as i64)
+        };
+        let drop_at = drop_instant(&mut w.rng, &policy.drop_schedule, day);
+        w.names.push(Name {
+            domain,
+            drop_at,
+            model: policy.model,
+            fee: policy.price.amount,
+        });
+    }
+    w
+}
+
+fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder::Error> {
+    let start = w.start;
+    for n in &w.names {
+        engine.add_pending_deletion(&n.domain, n.drop_at)?;
+    }
+
+    // Backorderers per name: at least one, the rest spread with a long tail (popular names).
+    let extra = (args.backorders - args.names) as u64;
+    let mut wanted: Vec<usize> = vec![1; args.names];
+    for _ in 0..extra {
+        // Square the uniform draw so low-index names (shuffled below) attract more interest.
+        let r = w.rng.below(args.names as u64);
+        let r = (r * r) / args.names as u64;
+        wanted[r as usize] = (wanted[r as usize] + 1).min(args.accounts);
+    }
+
+    // Accounts: most funded, some short of funds, some without contact handles.
+    for i in 0..args.accounts {
+        let id = format!("cust-{i:05}");
+        let roll = w.rng.below(100);
+        let wallet = if roll < 8 {
+            Wallet::Short
+        } else if roll < 13 {
+            Wallet::NoContacts
+        } else {
+            Wallet::Funded
+        };
+        let contacts = if wallet == Wallet::NoContacts {
+            Default::default()
+        } else {
+            backorder::full_contacts(&format!("C{i:05}"))
+        };
+        engine.create_account(NewAccount {
+            id: id.clone(),
+            currency: backorder::Currency::USD,
+            contacts,
+        })?;
+        w.account_index.insert(id.clone(), i);
+        w.accounts.push(id);
+        w.wallets.push(wallet);
+        if wallet == Wallet::NoContacts && w.rng.chance(500) {
+            let t = w.between(start, start + Duration::days(5));
+            w.at(t, Action::CompleteContacts { account: i });
+        }
+    }
+
+    // Who backorders what, and when.
+    let mut spend = vec![Decimal::ZERO; args.accounts];
+    for n in 0..args.names {
+        let k = wanted[n];
+        let mut chosen = BTreeSet::new();
+        while chosen.len() < k {
+            chosen.insert(w.rng.below(args.accounts as u64) as usize);
+        }
+        let name_drop = w.names[n].drop_at;
+        let fee = w.names[n].fee;
+        for account in chosen {
+            // Most place early; some late, inside the 72 h deposit window.
+            let latest = name_drop - Duration::hours(4);
+            let t = if w.rng.chance(150) {
+                w.between(name_drop - Duration::hours(60), latest)
+            } else {
+                w.between(start, (name_drop - Duration::hours(80)).max(start + Duration::hours(1)))
+            };
+            let t = t.min(latest);
+            let lite = w.names[n].model == AllocationModel::Auction && w.rng.chance(50);
+            w.at(t, Action::Place { account, name: n, lite });
+            spend[account] += fee;
+            if w.rng.chance(60) {
+                let c = w.between(t, name_drop - Duration::hours(5)).max(t);
+                w.at(c + Duration::seconds(1), Action::Cancel { account, name: n });
+            }
+        }
+    }
+
+    // Fund: comfortably, or short (about half of what the backorders need).
+    for i in 0..args.accounts {
+        let need = spend[i];
+        let amount = match w.wallets[i] {
+            Wallet::Short => (need * Decimal::from(30 + w.rng.below(40)) / Decimal::from(100)).floor(),
+            _ => need * Decimal::from(2) + Decimal::from(100 + w.rng.below(400)),
+        };
+        if amount > Decimal::ZERO {
+            engine.fund(&w.accounts[i], amount, &format!("initial-{i}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Reacts to what the engine reports: bids on invitations, payments of auctions and exclusive
+/// orders, top-ups after low-balance notices.
+fn react(w: &mut World, engine: &Engine, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, backorder::Error> {
+    let mut counts = BTreeMap::new();
+    let mut cursor = 0;
+    loop {
+        let events = engine.events(cursor, 10_000)?;
+        let Some(last) = events.last() else { break };
+        cursor = last.seq;
+        for e in events {
+            let kind = serde_json::to_value(&e.kind)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+                .unwrap_or_default();
+            *counts.entry(kind).or_insert(0u64) += 1;
+            let Some(account) = e.account.as_ref().and_then(|a| w.account_index.get(a)).copied()
+            else {
+                continue;
+            };
+            match e.kind {
+                EventKind::AuctionInvitation {
+                    starts_at,
+                    ends_at,
+                    opening_price,
+                    ..
+                } => {
+                    let Some(backorder) = e.backorder else { continue };
+                    let bids = w.rng.below(4);
+                    let mut max = opening_price;
+                    for _ in 0..bids {
+                        max += Decimal::from(1 + w.rng.below(120));
+                        let t = w.between(starts_at, ends_at);
+                        w.at(t, Action::Bid { account, backorder, max });
+                    }
+                }
+                EventKind::AuctionWon { pay_by, .. } => {
+                    let Some(backorder) = e.backorder else { continue };
+                    if w.rng.chance(850) {
+                        let t = w.between(now, pay_by - Duration::minutes(1));
+                        w.at(t, Action::PayAuction { account, backorder });
+                    }
+                }
+                EventKind::PaymentDue { due_by, .. } => {
+                    let Some(due_by) = due_by else { continue };
+                    let Some(domain) = e.domain.as_ref() else { continue };
+                    if w.rng.chance(750) {
+                        let name = w
+                            .placed
+                            .iter()
+                            .find(|((a, _), id)| *a == account && Some(**id) == e.backorder)
+                            .map(|((_, n), _)| *n);
+                        if let Some(name) = name {
+                            let t = w.between(now, (now + Duration::hours(30)).min(due_by));
+                            w.at(t, Action::PayExclusive { account, name });
+                        } else {
+                            eprintln!("payment due for unknown order on {domain}");
+                        }
+                    }
+                }
+                EventKind::LowBalance { needed, .. } => {
+                    if w.rng.chance(400) {
+                        let t = now + Duration::hours(1 + w.rng.below(30) as i64);
+                        w.at(t, Action::TopUp { account, amount: needed * Decimal::from(2) });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if cursor > 0 {
+        engine.ack_events(cursor)?;
+    }
+    Ok(counts)
+}
+
+fn perform(w: &mut World, engine: &Engine, action: Action, seq: u64) -> Result<(), backorder::Error> {
+    let result = match action {
+        Action::Place { account, name, lite } => {
+            let req = PlaceBackorder {
+                account: w.accounts[account].clone(),
+                domain: w.names[name].domain.clone(),
+                lite,
+                contacts: Default::default(),
+                idempotency_key: Some(format!("place-{seq}")),
+            };
+            engine.place_backorder(req).map(|b| {
+                w.placed.insert((account, name), b.id);
+            })
+        }
+        Action::Cancel { account, name } => match w.placed.get(&(account, name)) {
+            Some(id) => engine.cancel_backorder(&w.accounts[account], *id).map(|_| ()),
+            None => Ok(()),
+        },
+        Action::PayExclusive { account, name } => match w.placed.get(&(account, name)) {
+            Some(id) => engine.pay(&w.accounts[account], *id).map(|_| ()),
+            None => Ok(()),
+        },
+        Action::Bid { account, backorder, max } => {
+            engine.bid(&w.accounts[account], backorder, max).map(|_| ())
+        }
+        Action::PayAuction { account, backorder } => {
+            engine.pay(&w.accounts[account], backorder).map(|_| ())
+        }
+        Action::TopUp { account, amount } => engine
+            .fund(&w.accounts[account], amount, &format!("top-up-{seq}"))
+            .map(|_| ()),
+        Action::CompleteContacts { account } => engine
+            .set_contacts(
+                &w.accounts[account],
+                backorder::full_contacts(&format!("L{account:05}")),
+            )
+            .map(|_| ()),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // Customers are refused for ordinary reasons (bid too low, paid too late, name taken):
+        // counted, as a registrar's dashboard would.
+        Err(e) if e.code() != backorder::ErrorCode::Internal && e.code() != backorder::ErrorCode::Store => {
+            w.refuse(&e);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(ok) => {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("drop_day failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<bool, backorder::Error> {
+    let started = Instant::now();
+    let start = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let clock = ManualClock::new(start);
+    let mut w = new_world(args);
+    // A few exclusive names turn premium by registration time.
+    let mut registry = SimulatedRegistry::new(args.seed);
+    for n in w.names.iter().filter(|n| n.model == AllocationModel::Exclusive) {
+        if backorder::core::rng::hash64(args.seed, n.domain.as_bytes()) % 100 == 0 {
+            registry.mark_premium(&n.domain);
+        }
+    }
+    let engine = Engine::builder()
+        .clock(clock.clone())
+        .seed(args.seed)
+        .registry(Box::new(registry))
+        .build()?;
+    populate(args, &mut w, &engine)?;
+
+    // Run until nothing is due before the tail's drops (every auction and payment deadline of the
+    // names that dropped has passed), with the tail's deposit windows open.
+    let end = w.start + Duration::days(38);
+    let mut events: BTreeMap<String, u64> = BTreeMap::new();
+    let mut caught = 0u64;
+    let mut auctions = 0u64;
+    let mut drops = 0u64;
+    let mut tick_errors = Vec::new();
+    loop {
+        let next_action = w.actions.keys().next().map(|(t, _)| *t);
+        let next_wake = engine.next_wake()?;
+        let next = [next_action, next_wake].into_iter().flatten().min();
+        let Some(next) = next.filter(|t| *t <= end) else { break };
+        if next > clock.now() {
+            clock.set(next);
+        }
+        let now = clock.now();
+        while let Some((&(t, seq), _)) = w.actions.iter().next() {
+            if t > now {
+                break;
+            }
+            let action = w.actions.remove(&(t, seq)).expect("present");
+            perform(&mut w, &engine, action, seq)?;
+        }
+        let report = engine.tick()?;
+        caught += report.caught;
+        auctions += report.auctions_scheduled;
+        drops += report.drops;
+        tick_errors.extend(report.errors);
+        for (k, v) in react(&mut w, &engine, now)? {
+            *events.entry(k).or_default() += v;
+        }
+    }
+    clock.set(end);
+    let report = engine.tick()?;
+    tick_errors.extend(report.errors);
+
+    let mut by_status: BTreeMap<String, u64> =
+        Status::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut backorders = 0u64;
+    for a in &w.accounts {
+        for b in engine.backorders(a)? {
+            backorders += 1;
+            *by_status.entry(b.status.as_str().to_string()).or_default() += 1;
+        }
+    }
+    let audit = engine.audit()?;
+    let total = |k: &str| audit.journal_totals.get(k).copied().unwrap_or_default();
+    let ledger_balanced = audit.is_clean();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let out = serde_json::json!({
+        "seed": args.seed,
+        "names": w.names.len(),
+        "accounts": w.accounts.len(),
+        "backorders": backorders,
+        "by_status": by_status,
+        "drops": drops,
+        "caught": caught,
+        "auctions": auctions,
+        "captured_total": (total("CAPTURE USD") + total("CHARGE USD")).to_string(),
+        "released_total": total("RELEASE USD").to_string(),
+        "refunded_to_payment_method": total("PAYOUT USD").to_string(),
+        "funded_total": total("FUND USD").to_string(),
+        "refused": w.refused,
+        "events": events,
+        "transfers": audit.transfers,
+        "tick_errors": tick_errors.len(),
+        "ledger_balanced": ledger_balanced,
+        "elapsed_ms": elapsed_ms,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("drop day (seed {}): {} names, {} accounts, {} backorders", args.seed, w.names.len(), w.accounts.len(), backorders);
+        println!("  drops worked {drops}, caught {caught}, auctions {auctions}");
+        println!("  captured {} USD, released {} USD, refunded to payment methods {} USD",
+            out["captured_total"].as_str().unwrap_or(""), out["released_total"].as_str().unwrap_or(""),
+            out["refunded_to_payment_method"].as_str().unwrap_or(""));
+        println!("  final statuses:");
+        for (s, n) in &by_status {
+            println!("    {s:<16} {n:>8}");
+        }
+        println!("  customer requests refused: {:?}", w.refused);
+        println!("  ledger audit: {}", if ledger_balanced { "clean".to_string() } else { format!("{} problems", audit.problems.len()) });
+        println!("  elapsed {elapsed_ms} ms");
+    }
+    for p in audit.problems.iter().take(20) {
+        eprintln!("audit: {p}");
+    }
+    for e in tick_errors.iter().take(20) {
+        eprintln!("tick: {e}");
+    }
+    Ok(ledger_balanced && tick_errors.is_empty())
+}

@@ -1,1 +1,25 @@
-pub fn x(){}
+//! # backorder
+//!
+//! libbackorder: an embeddable drop-catch engine that lets a domain registrar run a backorder
+//! service like HEXONET's Backorder (auction model) and Alibaba Cloud's Domain Name Pre-release
+//! (exclusive model). Customers backorder names about to be deleted; the engine secures deposits
+//! from a prepaid balance, catches names at the registry when they drop, allocates each caught name
+//! (single backorderer, private auction, or first-paid-exclusive), refunds everyone else and writes
+//! what to notify to an outbox.
+//!
+//! Hosts use [`Engine`]; the rules live in [`backorder_core`].
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod engine;
+pub mod registry;
+
+pub use backorder_core as core;
+pub use backorder_core::{
+    Account, AllocationModel, AuctionView, AuditReport, Backorder, Balance, CatchOutcome, Contacts,
+    Currency, Error, ErrorCode, Event, EventKind, PlaceBackorder, Result, Status, TldPolicy,
+    Transfer,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use engine::{full_contacts, open_store, Engine, EngineBuilder, NewAccount, StatementLine, TickReport};
+pub use registry::SimulatedRegistry;

@@ -1,0 +1,626 @@
+//! The `Engine` facade: what hosts call. Owned plain data in and out; every command is one store
+//! transaction; time comes from the engine's clock and is handed to the core.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use backorder_core::rng::SplitMix64;
+use backorder_core::store::in_transaction;
+use backorder_core::{
+    auction, backorder, catalog, catch, ledger, Account, AuctionHouse, AuctionView, AuditReport,
+    Backorder, Balance, CatchOutcome, Contacts, Currency, DomainName, Error, Event,
+    PendingDeletion, PlaceBackorder, PolicyTable, ProxyAuction, Registry, Result, Secret, Status,
+    Store, TldPolicy, Transfer, TransferKind, WakeKey, WakeOutcome,
+};
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, SystemClock};
+use crate::registry::SimulatedRegistry;
+
+/// A new customer account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccount {
+    /// The host's id for the customer (1-64 printable ASCII characters, not starting with `@`).
+    pub id: String,
+    /// The currency of its prepaid balance.
+    pub currency: Currency,
+    /// Default contact handles.
+    #[serde(default)]
+    pub contacts: Contacts,
+}
+
+/// One line of an account statement (HEXONET `QueryDepositList`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    /// The journal entry.
+    pub transfer: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What kind.
+    pub kind: TransferKind,
+    /// The transfer's amount.
+    pub amount: Decimal,
+    /// Its effect on the posted balance.
+    pub balance_change: Decimal,
+    /// Its effect on the reserved deposits.
+    pub reserved_change: Decimal,
+    /// The backorder concerned.
+    pub backorder: Option<u64>,
+    /// The idempotency key it was made under.
+    pub key: String,
+}
+
+/// What one `tick` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickReport {
+    /// The time the tick ran at.
+    pub now: Option<DateTime<Utc>>,
+    /// Wake-ups handled.
+    pub steps: u64,
+    /// Drops worked at the registry.
+    pub drops: u64,
+    /// Of those, caught.
+    pub caught: u64,
+    /// Auctions scheduled.
+    pub auctions_scheduled: u64,
+    /// Steps that failed (each is retried a minute later); empty on a healthy engine.
+    pub errors: Vec<String>,
+}
+
+/// Where auth codes come from: the operating system, or a seed for repeatable simulations.
+enum AuthCodes {
+    Os,
+    Seeded(SplitMix64),
+}
+
+impl AuthCodes {
+    const ALPHABET: &'static [u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+
+    fn next(&mut self) -> Result<Secret> {
+        let mut bytes = [0u8; 16];
+        match self {
+            AuthCodes::Os => getrandom::getrandom(&mut bytes)
+                .map_err(|e| Error::Internal(format!("no randomness for auth codes: {e}")))?,
+            AuthCodes::Seeded(rng) => bytes.iter_mut().for_each(|b| *b = rng.next_u64() as u8),
+        }
+        let code: String = bytes
+            .iter()
+            .map(|b| Self::ALPHABET[*b as usize % Self::ALPHABET.len()] as char)
+            .collect();
+        Ok(Secret::new(code))
+    }
+}
+
+struct Inner {
+    store: Box<dyn Store>,
+    policies: PolicyTable,
+    registry: Box<dyn Registry>,
+    auth_codes: AuthCodes,
+}
+
+/// The drop-catch engine. Cheap to share: every method takes `&self` and is safe to call from
+/// several threads (calls are serialised on the store).
+///
+/// ```
+/// use backorder::{Engine, ManualClock, NewAccount};
+/// use backorder_core::{Currency, PlaceBackorder, Status};
+/// use chrono::{Duration, TimeZone, Utc};
+/// use rust_decimal::Decimal;
+///
+/// let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+/// let clock = ManualClock::new(start);
+/// let engine = Engine::builder().clock(clock.clone()).build().unwrap();
+/// engine.create_account(NewAccount { id: "alice".into(), currency: Currency::USD,
+///     contacts: backorder::full_contacts("ALICE-1") }).unwrap();
+/// engine.fund("alice", Decimal::from(100), "top-up-1").unwrap();
+/// engine.add_pending_deletion("john.com", start + Duration::days(5)).unwrap();
+/// let b = engine.place_backorder(PlaceBackorder { account: "alice".into(),
+///     domain: "john.com".into(), ..Default::default() }).unwrap();
+/// assert_eq!(b.status, Status::Requested);
+/// clock.advance(Duration::days(3));
+/// engine.tick().unwrap();
+/// assert_eq!(engine.backorder("alice", b.id).unwrap().status, Status::Active);
+/// assert_eq!(engine.balance("alice").unwrap().reserved, Decimal::from(49));
+/// ```
+pub struct Engine {
+    inner: Mutex<Inner>,
+    clock: Arc<dyn Clock>,
+    house: Arc<dyn AuctionHouse>,
+}
+
+/// Configures an [`Engine`]: store, clock, registry, auction house, seed.
+pub struct EngineBuilder {
+    url: String,
+    store: Option<Box<dyn Store>>,
+    clock: Arc<dyn Clock>,
+    registry: Option<Box<dyn Registry>>,
+    house: Arc<dyn AuctionHouse>,
+    seed: Option<u64>,
+    policies: Option<Vec<TldPolicy>>,
+}
+
+/// Contacts with the same handle in all four roles, for quick set-ups and tests.
+pub fn full_contacts(handle: &str) -> Contacts {
+    Contacts {
+        owner: Some(handle.into()),
+        admin: Some(handle.into()),
+        tech: Some(handle.into()),
+        billing: Some(handle.into()),
+    }
+}
+
+/// Opens the store an engine URL names: `memory:` (durable stores arrive with `sqlite:PATH` and
+/// `postgres://…`).
+pub fn open_store(url: &str) -> Result<Box<dyn Store>> {
+    if url == "memory:" || url == "memory://" {
+        return Ok(Box::new(backorder_core::MemoryStore::new()));
+    }
+    let scheme = url.split(':').next().unwrap_or("");
+    Err(Error::InvalidArgument(format!(
+        "unsupported store URL scheme '{}': use memory:",
+        scheme.chars().take(20).collect::<String>()
+    )))
+}
+
+impl EngineBuilder {
+    /// The store, by URL (default `memory:`).
+    pub fn url(mut self, url: &str) -> Self {
+        self.url = url.to_string();
+        self
+    }
+
+    /// A store instance (instead of a URL).
+    pub fn store(mut self, store: Box<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The registry to catch at (default: a [`SimulatedRegistry`] seeded with the engine's seed).
+    pub fn registry(mut self, registry: Box<dyn Registry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The auction house (default: the built-in [`ProxyAuction`]).
+    pub fn auction_house(mut self, house: Arc<dyn AuctionHouse>) -> Self {
+        self.house = house;
+        self
+    }
+
+    /// Makes every random choice (auth codes, the default simulated registry) repeatable.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Policies to install when the store has none (default: the shipped defaults).
+    pub fn policies(mut self, policies: Vec<TldPolicy>) -> Self {
+        self.policies = Some(policies);
+        self
+    }
+
+    /// Opens the engine.
+    pub fn build(self) -> Result<Engine> {
+        let mut store = match self.store {
+            Some(s) => s,
+            None => open_store(&self.url)?,
+        };
+        let stored = in_transaction(store.as_mut(), |tx| tx.policies())?;
+        let policies = if stored.is_empty() {
+            let table = match self.policies {
+                Some(p) => PolicyTable::new(p)?,
+                None => PolicyTable::defaults(),
+            };
+            in_transaction(store.as_mut(), |tx| {
+                table.all().iter().try_for_each(|p| tx.put_policy(p))
+            })?;
+            table
+        } else {
+            PolicyTable::new(stored)?
+        };
+        let seed = self.seed.unwrap_or(0x5eed);
+        let registry = self
+            .registry
+            .unwrap_or_else(|| Box::new(SimulatedRegistry::new(seed)));
+        let auth_codes = match self.seed {
+            Some(s) => AuthCodes::Seeded(SplitMix64::new(s ^ 0xa0a0_a0a0)),
+            None => AuthCodes::Os,
+        };
+        Ok(Engine {
+            inner: Mutex::new(Inner {
+                store,
+                policies,
+                registry,
+                auth_codes,
+            }),
+            clock: self.clock,
+            house: self.house,
+        })
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
+
+impl Engine {
+    /// An engine on the store `url` names (`memory:`), with the system clock and the defaults.
+    pub fn open(url: &str) -> Result<Engine> {
+        Engine::builder().url(url).build()
+    }
+
+    /// A builder with the defaults: `memory:`, the system clock, the simulated registry, the
+    /// built-in proxy auction, the shipped policies.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder {
+            url: "memory:".into(),
+            store: None,
+            clock: Arc::new(SystemClock),
+            registry: None,
+            house: Arc::new(ProxyAuction),
+            seed: None,
+            policies: None,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The engine's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Runs `f` as one transaction at the clock's time. A panic inside is rolled back and
+    /// reported as [`Error::Internal`], so the store is never left half-written.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        let mut guard = self.lock();
+        let Inner {
+            store,
+            policies,
+            auth_codes,
+            ..
+        } = &mut *guard;
+        let store: &mut dyn Store = store.as_mut();
+        store.begin()?;
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(store, policies, now, auth_codes)));
+        match outcome {
+            Ok(Ok(v)) => {
+                store.commit()?;
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                store.rollback()?;
+                Err(e)
+            }
+            Err(p) => {
+                store.rollback()?;
+                Err(Error::Internal(format!(
+                    "panic rolled back: {}",
+                    panic_message(p.as_ref())
+                )))
+            }
+        }
+    }
+
+    /// Every policy in force, sorted by zone.
+    pub fn policies(&self) -> Vec<TldPolicy> {
+        self.lock().policies.all()
+    }
+
+    /// Adds or replaces a zone's policy (validated). Applies to backorders placed afterwards.
+    pub fn set_policy(&self, policy: TldPolicy) -> Result<()> {
+        policy.validate()?;
+        self.write(|tx, _, _, _| tx.put_policy(&policy))?;
+        self.lock().policies.insert(policy)
+    }
+
+    /// Opens a customer account at zero.
+    pub fn create_account(&self, new: NewAccount) -> Result<Account> {
+        self.write(|tx, _, now, _| {
+            backorder_core::check_account_id(&new.id)?;
+            new.contacts.validate()?;
+            if tx.account(&new.id)?.is_some() {
+                return Err(Error::AccountExists(new.id.clone()));
+            }
+            ledger::open_customer(tx, &new.id, new.currency)?;
+            let a = Account {
+                id: new.id.clone(),
+                currency: new.currency,
+                contacts: new.contacts.clone(),
+                outstanding: Decimal::ZERO,
+                created_at: now,
+            };
+            tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+
+    /// An account.
+    pub fn account(&self, id: &str) -> Result<Account> {
+        self.write(|tx, _, _, _| {
+            tx.account(id)?
+                .ok_or_else(|| Error::AccountNotFound(id.chars().take(64).collect()))
+        })
+    }
+
+    /// Sets an account's default contact handles; INCOMPLETE backorders that are now complete
+    /// become REQUESTED.
+    pub fn set_contacts(&self, id: &str, contacts: Contacts) -> Result<Account> {
+        self.write(|tx, policies, now, _| {
+            backorder::set_account_contacts(tx, policies, now, id, &contacts)
+        })
+    }
+
+    /// Sets what the customer owes the registrar outside the engine (decides where exclusive-model
+    /// refunds go: balance when above zero, else the original payment method).
+    pub fn set_outstanding(&self, id: &str, amount: Decimal) -> Result<Account> {
+        self.write(|tx, _, _, _| {
+            if amount < Decimal::ZERO {
+                return Err(Error::InvalidAmount("outstanding must not be negative".into()));
+            }
+            let mut a = tx
+                .account(id)?
+                .ok_or_else(|| Error::AccountNotFound(id.chars().take(64).collect()))?;
+            a.outstanding = amount;
+            tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+
+    /// Tops up an account's prepaid balance in its currency; idempotent by key.
+    pub fn fund(&self, account: &str, amount: Decimal, idempotency_key: &str) -> Result<Transfer> {
+        self.write(|tx, _, now, _| {
+            let currency = tx
+                .account(account)?
+                .ok_or_else(|| Error::AccountNotFound(account.chars().take(64).collect()))?
+                .currency;
+            ledger::fund(
+                tx,
+                idempotency_key,
+                account,
+                &backorder_core::Money::new(amount, currency),
+                now,
+            )
+        })
+    }
+
+    /// Balance, reserved deposits and available funds.
+    pub fn balance(&self, account: &str) -> Result<Balance> {
+        self.write(|tx, _, _, _| ledger::balance(tx, account))
+    }
+
+    /// The account's journal lines after transfer `after`, at most `limit`.
+    pub fn statement(&self, account: &str, after: u64, limit: u32) -> Result<Vec<StatementLine>> {
+        self.write(|tx, _, _, _| {
+            ledger::balance(tx, account)?;
+            let mut out = Vec::new();
+            for t in tx.transfers_for_account(account, after, limit as usize)? {
+                let held = match t.pending_id {
+                    Some(p) => tx.reservation(p)?.map(|r| r.amount).unwrap_or_default(),
+                    None => Decimal::ZERO,
+                };
+                let (balance_change, reserved_change) = match t.kind {
+                    TransferKind::Fund => (t.amount, Decimal::ZERO),
+                    TransferKind::Reserve => (Decimal::ZERO, t.amount),
+                    TransferKind::Capture => (-t.amount, -held),
+                    TransferKind::Release => (Decimal::ZERO, -held),
+                    TransferKind::Charge | TransferKind::Payout => (-t.amount, Decimal::ZERO),
+                };
+                out.push(StatementLine {
+                    transfer: t.id,
+                    at: t.at,
+                    kind: t.kind,
+                    amount: t.amount,
+                    balance_change,
+                    reserved_change,
+                    backorder: t.backorder,
+                    key: t.key,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Adds a name to the pending-delete list or moves its deletion time (open backorders follow).
+    pub fn add_pending_deletion(
+        &self,
+        domain: &str,
+        drop_at: DateTime<Utc>,
+    ) -> Result<PendingDeletion> {
+        let name = DomainName::parse(domain)?;
+        self.write(|tx, policies, now, _| {
+            catalog::upsert(tx, policies, now, &name, drop_at)?;
+            tx.pending_deletion(&name)?
+                .ok_or_else(|| Error::Internal("catalog entry vanished".into()))
+        })
+    }
+
+    /// A name's pending-delete entry.
+    pub fn pending_deletion(&self, domain: &str) -> Result<Option<PendingDeletion>> {
+        let name = DomainName::parse(domain)?;
+        self.write(|tx, _, _, _| tx.pending_deletion(&name))
+    }
+
+    /// Places a backorder.
+    pub fn place_backorder(&self, req: PlaceBackorder) -> Result<Backorder> {
+        self.write(|tx, policies, now, _| backorder::place(tx, policies, now, &req))
+    }
+
+    /// One of the account's backorders (another account's is "not found").
+    pub fn backorder(&self, account: &str, id: u64) -> Result<Backorder> {
+        self.write(|tx, _, _, _| backorder::load_owned(tx, account, id))
+    }
+
+    /// Every backorder of the account, oldest first.
+    pub fn backorders(&self, account: &str) -> Result<Vec<Backorder>> {
+        self.write(|tx, _, _, _| {
+            tx.account(account)?
+                .ok_or_else(|| Error::AccountNotFound(account.chars().take(64).collect()))?;
+            let ids = tx.backorders_for_account(account)?;
+            ids.into_iter()
+                .map(|id| backorder::load_owned(tx, account, id))
+                .collect()
+        })
+    }
+
+    /// Changes a backorder's contact handles.
+    pub fn modify_backorder(&self, account: &str, id: u64, contacts: Contacts) -> Result<Backorder> {
+        self.write(|tx, policies, now, _| {
+            backorder::modify_contacts(tx, policies, now, account, id, &contacts)
+        })
+    }
+
+    /// Cancels a backorder (until the finalization date; never a paid exclusive one).
+    pub fn cancel_backorder(&self, account: &str, id: u64) -> Result<Backorder> {
+        self.write(|tx, _, now, _| backorder::cancel(tx, now, account, id))
+    }
+
+    /// Pays what is due: an exclusive backorder's price (PENDING-PAYMENT → BACKORDERED), or an
+    /// auction price (the deposit counts toward it; the auth code is issued).
+    pub fn pay(&self, account: &str, id: u64) -> Result<Backorder> {
+        self.write(|tx, policies, now, codes| {
+            let b = backorder::load_owned(tx, account, id)?;
+            match b.status {
+                Status::PendingPayment => backorder::pay_exclusive(tx, now, account, id),
+                Status::AuctionWon if b.amount_due.is_some() => {
+                    auction::pay(tx, policies, now, account, id, codes.next()?)
+                }
+                _ => Err(Error::PaymentNotDue(id)),
+            }
+        })
+    }
+
+    /// Places a proxy bid (the most the customer will pay) in the backorder's auction.
+    pub fn bid(&self, account: &str, id: u64, max: Decimal) -> Result<AuctionView> {
+        let house = self.house.clone();
+        self.write(|tx, policies, now, _| {
+            auction::bid(tx, policies, house.as_ref(), now, account, id, max)
+        })
+    }
+
+    /// The backorder's auction as its participant sees it.
+    pub fn auction(&self, account: &str, id: u64) -> Result<AuctionView> {
+        let house = self.house.clone();
+        self.write(|tx, policies, _, _| auction::view(tx, policies, house.as_ref(), account, id))
+    }
+
+    /// When time-driven work is next due, if any.
+    pub fn next_wake(&self) -> Result<Option<DateTime<Utc>>> {
+        self.write(|tx, _, _, _| tx.next_wake())
+    }
+
+    /// Does all time-driven work due by now: deposit windows, deadlines, drops (attempted at the
+    /// registry), auction starts and ends, payment deadlines. Each step is its own transaction.
+    pub fn tick(&self) -> Result<TickReport> {
+        let now = self.clock.now();
+        let mut report = TickReport {
+            now: Some(now),
+            ..TickReport::default()
+        };
+        // A step that keeps coming back within one tick is deferred, so a tick always ends.
+        let mut seen: HashMap<WakeKey, u32> = HashMap::new();
+        loop {
+            let due = self.write(|tx, _, _, _| tx.due(now, 512))?;
+            let due: Vec<WakeKey> = due
+                .into_iter()
+                .map(|(_, k)| k)
+                .filter(|k| seen.get(k).copied().unwrap_or(0) < 8)
+                .collect();
+            if due.is_empty() {
+                return Ok(report);
+            }
+            for key in due {
+                *seen.entry(key).or_default() += 1;
+                report.steps += 1;
+                if let Err(e) = self.step(key, now, &mut report) {
+                    report.errors.push(format!("{key:?}: {e}"));
+                    let retry = now + Duration::minutes(1);
+                    self.write(|tx, _, _, _| tx.set_wake(key, Some(retry)))?;
+                }
+            }
+        }
+    }
+
+    fn step(&self, key: WakeKey, now: DateTime<Utc>, report: &mut TickReport) -> Result<()> {
+        match key {
+            WakeKey::Backorder(id) => {
+                let outcome = self.write(|tx, _, _, _| backorder::wake(tx, now, id))?;
+                if let WakeOutcome::DropDue { domain, drop_at } = outcome {
+                    self.run_drop(&domain, drop_at, now, report)?;
+                }
+                Ok(())
+            }
+            WakeKey::Auction(id) => {
+                let house = self.house.clone();
+                self.write(|tx, policies, _, _| auction::wake(tx, policies, house.as_ref(), now, id))
+            }
+        }
+    }
+
+    fn run_drop(
+        &self,
+        domain: &DomainName,
+        drop_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        report: &mut TickReport,
+    ) -> Result<()> {
+        let Some(job) = self.write(|tx, _, _, _| catch::begin_drop(tx, now, domain, drop_at))?
+        else {
+            return Ok(());
+        };
+        report.drops += 1;
+        let outcome: CatchOutcome = {
+            let mut g = self.lock();
+            let registry = &mut g.registry;
+            match catch_unwind(AssertUnwindSafe(|| registry.attempt(&job, now))) {
+                Ok(o) => o,
+                Err(p) => CatchOutcome::RegistryError {
+                    message: panic_message(p.as_ref()),
+                },
+            }
+        };
+        let result = self.write(|tx, policies, _, _| {
+            catch::record_outcome(tx, policies, now, domain, drop_at, &outcome)
+        })?;
+        if result.caught {
+            report.caught += 1;
+        }
+        if result.auction.is_some() {
+            report.auctions_scheduled += 1;
+        }
+        Ok(())
+    }
+
+    /// Outbox events after the cursor `after`, at most `limit` (at-least-once: ack when delivered).
+    pub fn events(&self, after: u64, limit: u32) -> Result<Vec<Event>> {
+        self.write(|tx, _, _, _| tx.events_after(after, limit as usize))
+    }
+
+    /// Forgets events up to and including `upto` (the host delivered them).
+    pub fn ack_events(&self, upto: u64) -> Result<()> {
+        self.write(|tx, _, _, _| tx.prune_events(upto))
+    }
+
+    /// Re-derives every balance from the journal and checks every invariant.
+    pub fn audit(&self) -> Result<AuditReport> {
+        self.write(|tx, _, _, _| backorder_core::audit(tx))
+    }
+}
