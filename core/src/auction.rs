@@ -39,10 +39,8 @@ pub enum AuctionState {
 /// A backorderer invited to the auction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
-    /// Their backorder.
+    /// Their backorder (it names their account).
     pub backorder: u64,
-    /// Their account.
-    pub account: String,
     /// When their backorder was placed: the time of their implicit opening bid.
     pub joined_at: DateTime<Utc>,
 }
@@ -149,10 +147,17 @@ pub trait AuctionHouse: Send + Sync {
     ) -> Result<()>;
     /// Every participant, best first.
     fn standings(&self, auction: &Auction) -> Vec<Standing>;
-    /// The price the leader pays now (the final price once closed).
-    fn price(&self, settings: &AuctionSettings, auction: &Auction) -> Decimal;
-    /// The lowest bid `backorder` may place now.
-    fn minimum_bid(&self, settings: &AuctionSettings, auction: &Auction, backorder: u64) -> Decimal;
+    /// The price the leader pays now (the final price once closed), given `standings`.
+    fn price(&self, settings: &AuctionSettings, auction: &Auction, standings: &[Standing])
+        -> Decimal;
+    /// The lowest bid `backorder` may place now, given `standings`.
+    fn minimum_bid(
+        &self,
+        settings: &AuctionSettings,
+        auction: &Auction,
+        standings: &[Standing],
+        backorder: u64,
+    ) -> Decimal;
 }
 
 /// The built-in auction: proxy (maximum) bids, an increments table, ties to the earlier bid,
@@ -176,7 +181,8 @@ impl AuctionHouse for ProxyAuction {
             return Err(Error::AuctionNotOpen(auction.id));
         }
         require_positive(&Money::new(max, auction.currency))?;
-        let minimum = self.minimum_bid(settings, auction, backorder);
+        let standings = self.standings(auction);
+        let minimum = self.minimum_bid(settings, auction, &standings, backorder);
         if max < minimum {
             return Err(Error::BidTooLow {
                 minimum: Money::new(minimum, auction.currency).to_string(),
@@ -198,22 +204,29 @@ impl AuctionHouse for ProxyAuction {
     }
 
     fn standings(&self, auction: &Auction) -> Vec<Standing> {
+        // Each bidder's highest maximum and when they first reached it.
+        let mut best: std::collections::HashMap<u64, (Decimal, DateTime<Utc>)> =
+            std::collections::HashMap::with_capacity(auction.participants.len());
+        for b in &auction.bids {
+            let e = best.entry(b.backorder).or_insert((b.max, b.at));
+            if b.max > e.0 {
+                *e = (b.max, b.at);
+            }
+        }
         let mut out: Vec<Standing> = auction
             .participants
             .iter()
-            .map(|p| {
-                let mut s = Standing {
+            .map(|p| match best.get(&p.backorder) {
+                Some((max, at)) if *max > auction.opening_price => Standing {
+                    backorder: p.backorder,
+                    max: *max,
+                    since: *at,
+                },
+                _ => Standing {
                     backorder: p.backorder,
                     max: auction.opening_price,
                     since: p.joined_at,
-                };
-                for b in auction.bids.iter().filter(|b| b.backorder == p.backorder) {
-                    if b.max > s.max {
-                        s.max = b.max;
-                        s.since = b.at;
-                    }
-                }
-                s
+                },
             })
             .collect();
         out.sort_by(|a, b| {
@@ -225,8 +238,13 @@ impl AuctionHouse for ProxyAuction {
         out
     }
 
-    fn price(&self, settings: &AuctionSettings, auction: &Auction) -> Decimal {
-        let s = self.standings(auction);
+    fn price(
+        &self,
+        settings: &AuctionSettings,
+        auction: &Auction,
+        standings: &[Standing],
+    ) -> Decimal {
+        let s = standings;
         match (s.first(), s.get(1)) {
             (Some(leader), Some(second)) => {
                 if leader.max == second.max {
@@ -240,9 +258,15 @@ impl AuctionHouse for ProxyAuction {
         .max(auction.opening_price)
     }
 
-    fn minimum_bid(&self, settings: &AuctionSettings, auction: &Auction, backorder: u64) -> Decimal {
-        let s = self.standings(auction);
-        let price = self.price(settings, auction);
+    fn minimum_bid(
+        &self,
+        settings: &AuctionSettings,
+        auction: &Auction,
+        standings: &[Standing],
+        backorder: u64,
+    ) -> Decimal {
+        let s = standings;
+        let price = self.price(settings, auction, standings);
         let over_price = price + settings.increment_at(price);
         match s.first() {
             Some(leader) if leader.backorder == backorder => {
@@ -279,7 +303,6 @@ pub(crate) fn schedule<S: Store + ?Sized>(
             .iter()
             .map(|b| Participant {
                 backorder: b.id,
-                account: b.account.clone(),
                 joined_at: b.created_at,
             })
             .collect(),
@@ -355,8 +378,10 @@ fn make_view(
         ends_at: a.ends_at,
         currency: a.currency,
         opening_price: a.opening_price,
-        price: a.price.unwrap_or_else(|| house.price(settings, a)),
-        minimum_bid: house.minimum_bid(settings, a, backorder),
+        price: a
+            .price
+            .unwrap_or_else(|| house.price(settings, a, &standings)),
+        minimum_bid: house.minimum_bid(settings, a, &standings, backorder),
         your_max: mine.map(|i| standings[i].max).unwrap_or(a.opening_price),
         leading,
         participants: a.participants.len(),
@@ -431,7 +456,7 @@ fn close<S: Store + ?Sized>(
     a: &mut Auction,
 ) -> Result<Option<DateTime<Utc>>> {
     a.ranking = house.standings(a);
-    let price = house.price(settings, a);
+    let price = house.price(settings, a, &a.ranking);
     a.price = Some(price);
     a.offer = 0;
     a.state = AuctionState::AwaitingPayment;

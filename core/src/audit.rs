@@ -41,6 +41,15 @@ impl AuditReport {
     }
 }
 
+/// How a backorder's deposits stand.
+#[derive(Default, Clone, Copy)]
+struct DepositSummary {
+    count: u32,
+    open: u32,
+    released: u32,
+    captured: u32,
+}
+
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
 struct Totals {
     debits_pending: Decimal,
@@ -50,6 +59,14 @@ struct Totals {
 }
 
 const PAGE: usize = 4096;
+
+/// The running totals of an account, without allocating its key again for every transfer.
+fn totals<'a>(derived: &'a mut HashMap<String, Totals>, key: &str) -> &'a mut Totals {
+    if !derived.contains_key(key) {
+        derived.insert(key.to_string(), Totals::default());
+    }
+    derived.get_mut(key).expect("inserted above")
+}
 /// Stop listing after this many problems; the first ones say enough.
 const MAX_PROBLEMS: usize = 200;
 
@@ -65,8 +82,9 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
 
     // 1. Replay the journal.
     let mut derived: HashMap<String, Totals> = HashMap::new();
-    let mut resolutions: HashMap<u64, Vec<(TransferKind, Decimal)>> = HashMap::new();
-    let mut reserves: HashMap<u64, (String, Decimal)> = HashMap::new();
+    // Per reservation: how often it was resolved, and the first resolution's kind and amount.
+    let mut resolutions: HashMap<u64, (u32, TransferKind, Decimal)> = HashMap::new();
+    let mut reserves: HashMap<u64, Decimal> = HashMap::new();
     let mut after = 0;
     loop {
         let page = tx.transfers_after(after, PAGE)?;
@@ -82,45 +100,50 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                 TransferKind::Charge => "CHARGE",
                 TransferKind::Payout => "PAYOUT",
             };
-            *r.journal_totals
-                .entry(format!("{kind} {}", t.currency))
-                .or_default() += t.amount;
+            let label = format!("{kind} {}", t.currency);
+            match r.journal_totals.get_mut(&label) {
+                Some(v) => *v += t.amount,
+                None => {
+                    r.journal_totals.insert(label, t.amount);
+                }
+            }
             if t.amount <= Decimal::ZERO {
                 problem(&mut r, format!("transfer {} has non-positive amount", t.id));
             }
             match t.kind {
                 TransferKind::Fund | TransferKind::Charge | TransferKind::Payout => {
-                    derived.entry(t.debit.clone()).or_default().debits_posted += t.amount;
-                    derived.entry(t.credit.clone()).or_default().credits_posted += t.amount;
+                    totals(&mut derived, &t.debit).debits_posted += t.amount;
+                    totals(&mut derived, &t.credit).credits_posted += t.amount;
                 }
                 TransferKind::Reserve => {
-                    derived.entry(t.debit.clone()).or_default().debits_pending += t.amount;
-                    derived.entry(t.credit.clone()).or_default().credits_pending += t.amount;
-                    reserves.insert(t.id, (t.debit.clone(), t.amount));
+                    totals(&mut derived, &t.debit).debits_pending += t.amount;
+                    totals(&mut derived, &t.credit).credits_pending += t.amount;
+                    reserves.insert(t.id, t.amount);
                 }
                 TransferKind::Capture | TransferKind::Release => {
                     let Some(pid) = t.pending_id else {
                         problem(&mut r, format!("transfer {} resolves nothing", t.id));
                         continue;
                     };
-                    let Some((_, held)) = reserves.get(&pid).cloned() else {
+                    let Some(held) = reserves.get(&pid).copied() else {
                         problem(
                             &mut r,
                             format!("transfer {} resolves unknown reservation {pid}", t.id),
                         );
                         continue;
                     };
-                    resolutions.entry(pid).or_default().push((t.kind, t.amount));
-                    let d = derived.entry(t.debit.clone()).or_default();
-                    d.debits_pending -= held;
-                    let c = derived.entry(t.credit.clone()).or_default();
-                    c.credits_pending -= held;
+                    resolutions
+                        .entry(pid)
+                        .or_insert((0, t.kind, t.amount))
+                        .0 += 1;
+                    totals(&mut derived, &t.debit).debits_pending -= held;
+                    totals(&mut derived, &t.credit).credits_pending -= held;
                     if t.kind == TransferKind::Capture {
                         if t.amount > held {
                             problem(&mut r, format!("capture {} exceeds its reservation", t.id));
                         }
-                        derived.entry(t.debit.clone()).or_default().debits_posted += t.amount;
-                        derived.entry(t.credit.clone()).or_default().credits_posted += t.amount;
+                        totals(&mut derived, &t.debit).debits_posted += t.amount;
+                        totals(&mut derived, &t.credit).credits_posted += t.amount;
                     }
                 }
             }
@@ -175,7 +198,8 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
 
     // 3. Reservations: resolved at most once; state matches the journal; reserved = open sum.
-    let mut reservation_state: HashMap<u64, ReservationState> = HashMap::new();
+    let mut deposits: HashMap<u64, DepositSummary> = HashMap::new();
+    let mut stored_reservations = 0usize;
     let mut after = 0;
     loop {
         let page = tx.reservations_after(after, PAGE)?;
@@ -183,13 +207,16 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         after = last.id;
         for res in page {
             r.reservations += 1;
-            let res_list = resolutions.get(&res.id).map(Vec::as_slice).unwrap_or(&[]);
-            if res_list.len() > 1 {
-                problem(&mut r, format!("reservation {} resolved {} times", res.id, res_list.len()));
+            stored_reservations += 1;
+            let resolved = resolutions.get(&res.id).copied();
+            if let Some((n, _, _)) = resolved {
+                if n > 1 {
+                    problem(&mut r, format!("reservation {} resolved {n} times", res.id));
+                }
             }
-            let expected = match res_list.first() {
+            let expected = match resolved {
                 None => ReservationState::Pending,
-                Some((TransferKind::Capture, amount)) => ReservationState::Captured { amount: *amount },
+                Some((_, TransferKind::Capture, amount)) => ReservationState::Captured { amount },
                 Some(_) => ReservationState::Released,
             };
             if res.state != expected {
@@ -201,19 +228,28 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             if res.state == ReservationState::Pending {
                 *open_by_account.entry(res.account.clone()).or_default() += res.amount;
             }
-            reservation_state.insert(res.id, res.state);
+            if let Some(b) = res.backorder {
+                let d = deposits.entry(b).or_default();
+                d.count += 1;
+                match res.state {
+                    ReservationState::Pending => d.open += 1,
+                    ReservationState::Released => d.released += 1,
+                    ReservationState::Captured { .. } => d.captured += 1,
+                }
+            }
         }
     }
-    if reservation_state.len() != reserves.len() {
+    if stored_reservations != reserves.len() {
         problem(
             &mut r,
             format!(
-                "{} reservations stored but {} reserve transfers journalled",
-                reservation_state.len(),
+                "{stored_reservations} reservations stored but {} reserve transfers journalled",
                 reserves.len()
             ),
         );
     }
+    drop(resolutions);
+    drop(reserves);
     let mut after_key: Option<String> = None;
     loop {
         let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
@@ -232,18 +268,6 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
 
     // 4. Backorders: history follows the table; deposits of ended backorders released exactly once;
     //    open deposits only where the status holds one; at most one allocation per drop.
-    let mut deposits_by_backorder: HashMap<u64, Vec<u64>> = HashMap::new();
-    let mut after = 0;
-    loop {
-        let page = tx.reservations_after(after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for res in page {
-            if let Some(b) = res.backorder {
-                deposits_by_backorder.entry(b).or_default().push(res.id);
-            }
-        }
-    }
     let mut winners: BTreeMap<(DomainName, DateTime<Utc>), Vec<u64>> = BTreeMap::new();
     let mut after = 0;
     loop {
@@ -255,26 +279,20 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             if !history_follows_table(&b.history) || b.history.last().map(|h| h.to) != Some(b.status) {
                 problem(&mut r, format!("backorder {} history breaks the transition table", b.id));
             }
-            let deposits = deposits_by_backorder.get(&b.id).map(Vec::as_slice).unwrap_or(&[]);
-            let states: Vec<ReservationState> = deposits
-                .iter()
-                .filter_map(|id| reservation_state.get(id).copied())
-                .collect();
-            let open = states.iter().filter(|s| **s == ReservationState::Pending).count();
-            let released = states.iter().filter(|s| **s == ReservationState::Released).count();
-            let captured = states.len() - open - released;
-            if deposits.len() > 1 {
-                problem(&mut r, format!("backorder {} holds {} deposits", b.id, deposits.len()));
+            let d = deposits.get(&b.id).copied().unwrap_or_default();
+            let (open, released, captured) = (d.open, d.released, d.captured);
+            if d.count > 1 {
+                problem(&mut r, format!("backorder {} holds {} deposits", b.id, d.count));
             }
             match b.status {
                 Status::Failed | Status::Cancelled | Status::Expired | Status::AuctionLost => {
                     if open != 0 || captured != 0 {
                         problem(&mut r, format!("{} backorder {} kept its deposit", b.status, b.id));
                     }
-                    if b.status == Status::Expired && !deposits.is_empty() {
+                    if b.status == Status::Expired && d.count != 0 {
                         problem(&mut r, format!("expired backorder {} had a deposit", b.id));
                     }
-                    if !deposits.is_empty() && released != 1 {
+                    if d.count != 0 && released != 1 {
                         problem(&mut r, format!("backorder {} deposit released {released} times", b.id));
                     }
                 }
@@ -284,7 +302,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                     }
                 }
                 Status::Requested | Status::Incomplete | Status::Inactive | Status::PendingPayment => {
-                    if !deposits.is_empty() {
+                    if d.count != 0 {
                         problem(&mut r, format!("{} backorder {} has a deposit", b.status, b.id));
                     }
                 }

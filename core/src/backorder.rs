@@ -205,11 +205,28 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// What a repeated request must match: a stable hash of every field of the request.
 fn fingerprint(req: &PlaceBackorder) -> String {
-    format!(
-        "place|{}|{}|{}|{:?}",
-        req.account, req.domain, req.lite, req.contacts
-    )
+    let c = &req.contacts;
+    let mut h = 0u64;
+    for field in [
+        "place",
+        &req.account,
+        &req.domain,
+        if req.lite { "lite" } else { "full" },
+        c.owner.as_deref().unwrap_or("\0"),
+        c.admin.as_deref().unwrap_or("\0"),
+        c.tech.as_deref().unwrap_or("\0"),
+        c.billing.as_deref().unwrap_or("\0"),
+    ] {
+        // Chain field hashes so that moving bytes between fields changes the result.
+        h = crate::rng::hash64(h, field.as_bytes());
+    }
+    let mut out = String::with_capacity(16);
+    for shift in (0..64).step_by(4).rev() {
+        out.push(char::from(b"0123456789abcdef"[((h >> shift) & 0xf) as usize]));
+    }
+    out
 }
 
 /// Places a backorder (SPEC §2 step 1 / Alibaba "Backorder Now").
@@ -259,22 +276,23 @@ pub fn place<S: Store + ?Sized>(
             });
         }
     }
-    for other_id in tx.backorders_for_name(&domain)? {
-        let other = load(tx, other_id)?;
-        if !other.status.is_open() {
-            continue;
-        }
-        if other.account == account.id {
-            return Err(Error::DuplicateBackorder {
-                name: domain.to_string(),
-                existing: other.id,
-            });
-        }
-        if policy.model == AllocationModel::Exclusive
-            && matches!(other.status, Status::Backordered | Status::Processing)
-        {
-            return Err(Error::NameAlreadyBackordered(domain.to_string()));
-        }
+    if let Some(own) = tx
+        .backorders_for_name(&domain, Some(&account.id))?
+        .into_iter()
+        .find(|b| b.status.is_open())
+    {
+        return Err(Error::DuplicateBackorder {
+            name: domain.to_string(),
+            existing: own.id,
+        });
+    }
+    if policy.model == AllocationModel::Exclusive
+        && tx
+            .backorders_for_name(&domain, None)?
+            .iter()
+            .any(|o| matches!(o.status, Status::Backordered | Status::Processing))
+    {
+        return Err(Error::NameAlreadyBackordered(domain.to_string()));
     }
     let (status, reason) = match policy.model {
         AllocationModel::Exclusive => (Status::PendingPayment, Reason::Placed),
@@ -534,15 +552,14 @@ pub fn pay_exclusive<S: Store + ?Sized>(
             });
         }
     }
-    let others = tx.backorders_for_name(&b.domain)?;
+    let others = tx.backorders_for_name(&b.domain, None)?;
     let mut unpaid = Vec::new();
-    for oid in others.into_iter().filter(|o| *o != id) {
-        let o = load(tx, oid)?;
+    for o in others.into_iter().filter(|o| o.id != id) {
         match o.status {
             Status::Backordered | Status::Processing => {
                 return Err(Error::NameAlreadyBackordered(b.domain.to_string()))
             }
-            Status::PendingPayment => unpaid.push(o),
+            Status::PendingPayment => unpaid.push(load(tx, o.id)?),
             _ => {}
         }
     }

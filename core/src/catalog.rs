@@ -46,10 +46,9 @@ pub fn upsert<S: Store + ?Sized>(
         return Ok(0);
     }
     let mut moved = 0;
-    for id in tx.backorders_for_name(domain)? {
-        let mut b = load(tx, id)?;
+    for head in tx.backorders_for_name(domain, None)? {
         let waiting = matches!(
-            b.status,
+            head.status,
             Status::Requested
                 | Status::Incomplete
                 | Status::Inactive
@@ -57,7 +56,8 @@ pub fn upsert<S: Store + ?Sized>(
                 | Status::PendingPayment
                 | Status::Backordered
         );
-        if waiting && b.drop_at != Some(drop_at) {
+        if waiting && head.drop_at != Some(drop_at) {
+            let mut b = load(tx, head.id)?;
             apply_drop_time(&mut b, policy, Some(drop_at));
             b.updated_at = now;
             save(tx, &b, None)?;

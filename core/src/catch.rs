@@ -63,10 +63,9 @@ fn processing_for<S: Store + ?Sized>(
     statuses: &[Status],
 ) -> Result<Vec<Backorder>> {
     let mut out = Vec::new();
-    for id in tx.backorders_for_name(domain)? {
-        let b = load(tx, id)?;
-        if b.drop_at == Some(drop_at) && statuses.contains(&b.status) {
-            out.push(b);
+    for head in tx.backorders_for_name(domain, None)? {
+        if head.drop_at == Some(drop_at) && statuses.contains(&head.status) {
+            out.push(load(tx, head.id)?);
         }
     }
     Ok(out)

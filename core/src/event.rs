@@ -80,6 +80,27 @@ pub enum EventKind {
     NameUnallocated { auction: u64 },
 }
 
+impl EventKind {
+    /// The event's type as it appears in JSON, e.g. `deposit_secured`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::DepositSecured { .. } => "deposit_secured",
+            EventKind::LowBalance { .. } => "low_balance",
+            EventKind::PaymentDue { .. } => "payment_due",
+            EventKind::Refunded { .. } => "refunded",
+            EventKind::Charged { .. } => "charged",
+            EventKind::Allocated { .. } => "allocated",
+            EventKind::AuctionInvitation { .. } => "auction_invitation",
+            EventKind::AuctionWon { .. } => "auction_won",
+            EventKind::AuctionLost { .. } => "auction_lost",
+            EventKind::AuthCodeIssued { .. } => "auth_code_issued",
+            EventKind::Alert { .. } => "alert",
+            EventKind::NameUnallocated { .. } => "name_unallocated",
+        }
+    }
+}
+
 /// One outbox entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {

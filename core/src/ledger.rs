@@ -86,7 +86,12 @@ pub fn system_account_key(kind: LedgerAccountKind, currency: Currency) -> String
         LedgerAccountKind::Revenue => "revenue",
         LedgerAccountKind::Payout => "payout",
     };
-    format!("@{name}:{currency}")
+    let mut key = String::with_capacity(16);
+    key.push('@');
+    key.push_str(name);
+    key.push(':');
+    key.push_str(currency.as_str());
+    key
 }
 
 /// A customer's figures, as shown on the statement header.

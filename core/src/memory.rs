@@ -1,7 +1,10 @@
 //! The in-memory store: every table in ordinary collections, with an undo log so that a rolled-back
 //! transaction leaves nothing behind. Fast, and the reference the durable stores are tested against.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Hash maps with a fast hasher that is still seeded per process (keys come from customers).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use chrono::{DateTime, Utc};
 
@@ -14,7 +17,7 @@ use crate::event::Event;
 use crate::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
 use crate::name::DomainName;
 use crate::policy::TldPolicy;
-use crate::store::{CommandRecord, NewEvent, Store, WakeKey};
+use crate::store::{BackorderHead, CommandRecord, NewEvent, Store, WakeKey};
 
 #[derive(Clone, Copy, Debug)]
 enum Counter {
@@ -61,9 +64,12 @@ pub struct MemoryStore {
     next_auction: u64,
     next_event: u64,
     policies: BTreeMap<String, TldPolicy>,
-    accounts: BTreeMap<String, Account>,
+    accounts: HashMap<String, Account>,
+    /// Account ids in order, for paging.
+    account_order: BTreeSet<String>,
     pending: HashMap<DomainName, PendingDeletion>,
-    backorders: BTreeMap<u64, Backorder>,
+    /// Backorder ids are dense from 1: backorder `id` is at index `id - 1`.
+    backorders: Vec<Backorder>,
     by_name: HashMap<DomainName, Vec<u64>>,
     by_account: HashMap<String, Vec<u64>>,
     auctions: BTreeMap<u64, Auction>,
@@ -72,7 +78,9 @@ pub struct MemoryStore {
     wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
     events: VecDeque<Event>,
     commands: HashMap<String, CommandRecord>,
-    ledger_accounts: BTreeMap<String, LedgerAccount>,
+    ledger_accounts: HashMap<String, LedgerAccount>,
+    /// Ledger account keys in order, for paging.
+    ledger_order: BTreeSet<String>,
     /// Transfer ids are dense from 1: transfer `id` is at index `id - 1`.
     transfers: Vec<Transfer>,
     transfer_keys: HashMap<String, u64>,
@@ -120,24 +128,36 @@ impl MemoryStore {
         old
     }
 
-    fn put_backorder_raw(&mut self, b: Backorder) -> Option<Backorder> {
-        let id = b.id;
-        let old = self.backorders.insert(id, b);
-        if old.is_none() {
-            let b = &self.backorders[&id];
-            self.by_name.entry(b.domain.clone()).or_default().push(id);
-            self.by_account.entry(b.account.clone()).or_default().push(id);
-        }
-        old
+    fn slot(&self, id: u64) -> Option<&Backorder> {
+        self.backorders.get((id as usize).wrapping_sub(1))
     }
 
+    fn put_backorder_raw(&mut self, b: Backorder) -> Result<Option<Backorder>> {
+        let id = b.id;
+        let index = (id as usize).wrapping_sub(1);
+        if let Some(slot) = self.backorders.get_mut(index) {
+            return Ok(Some(std::mem::replace(slot, b)));
+        }
+        if index != self.backorders.len() {
+            return Err(Error::Internal(format!("backorder id {id} out of sequence")));
+        }
+        self.by_name.entry(b.domain.clone()).or_default().push(id);
+        self.by_account.entry(b.account.clone()).or_default().push(id);
+        self.backorders.push(b);
+        Ok(None)
+    }
+
+    /// Undoes the insertion of the newest backorder.
     fn remove_backorder_raw(&mut self, id: u64) {
-        if let Some(b) = self.backorders.remove(&id) {
+        if self.backorders.last().map(|b| b.id) != Some(id) {
+            return;
+        }
+        if let Some(b) = self.backorders.pop() {
             if let Some(v) = self.by_name.get_mut(&b.domain) {
-                v.retain(|x| *x != id);
+                v.pop();
             }
             if let Some(v) = self.by_account.get_mut(&b.account) {
-                v.retain(|x| *x != id);
+                v.pop();
             }
         }
     }
@@ -151,7 +171,15 @@ impl MemoryStore {
                 Counter::Event => self.next_event = old,
             },
             Undo::Policy(k, v) => restore(&mut self.policies, k, v),
-            Undo::Account(k, v) => restore(&mut self.accounts, k, v),
+            Undo::Account(k, v) => match v {
+                Some(v) => {
+                    self.accounts.insert(k, v);
+                }
+                None => {
+                    self.accounts.remove(&k);
+                    self.account_order.remove(&k);
+                }
+            },
             Undo::Pending(k, v) => match v {
                 Some(v) => {
                     self.pending.insert(k, v);
@@ -162,7 +190,9 @@ impl MemoryStore {
             },
             Undo::Backorder(id, v) => match v {
                 Some(b) => {
-                    self.put_backorder_raw(*b);
+                    if let Some(slot) = self.backorders.get_mut((id as usize).wrapping_sub(1)) {
+                        *slot = *b;
+                    }
                 }
                 None => self.remove_backorder_raw(id),
             },
@@ -194,7 +224,15 @@ impl MemoryStore {
                     self.commands.remove(&k);
                 }
             },
-            Undo::LedgerAccount(k, v) => restore(&mut self.ledger_accounts, k, v),
+            Undo::LedgerAccount(k, v) => match v {
+                Some(v) => {
+                    self.ledger_accounts.insert(k, v);
+                }
+                None => {
+                    self.ledger_accounts.remove(&k);
+                    self.ledger_order.remove(&k);
+                }
+            },
             Undo::TransferInserted => {
                 if let Some(t) = self.transfers.pop() {
                     self.transfer_keys.remove(&t.key);
@@ -248,6 +286,7 @@ impl LedgerStore for MemoryStore {
             None => {
                 self.ledger_accounts
                     .insert(account.key.clone(), account.clone());
+                self.ledger_order.insert(account.key.clone());
                 None
             }
         };
@@ -278,10 +317,12 @@ impl LedgerStore for MemoryStore {
         }
         self.transfer_keys.insert(t.key.clone(), t.id);
         for acct in [&t.debit, &t.credit] {
-            self.transfers_by_account
-                .entry(acct.clone())
-                .or_default()
-                .push(t.id);
+            match self.transfers_by_account.get_mut(acct.as_str()) {
+                Some(ids) => ids.push(t.id),
+                None => {
+                    self.transfers_by_account.insert(acct.clone(), vec![t.id]);
+                }
+            }
         }
         self.transfers.push(t.clone());
         self.log(|| Undo::TransferInserted);
@@ -347,6 +388,9 @@ impl Store for MemoryStore {
 
     fn put_account(&mut self, a: &Account) -> Result<()> {
         let old = self.accounts.insert(a.id.clone(), a.clone());
+        if old.is_none() {
+            self.account_order.insert(a.id.clone());
+        }
         self.log(|| Undo::Account(a.id.clone(), old));
         Ok(())
     }
@@ -358,10 +402,10 @@ impl Store for MemoryStore {
             None => Bound::Unbounded,
         };
         Ok(self
-            .accounts
+            .account_order
             .range::<str, _>((lower, Bound::Unbounded))
             .take(limit)
-            .map(|(k, _)| k.clone())
+            .cloned()
             .collect())
     }
 
@@ -376,17 +420,29 @@ impl Store for MemoryStore {
     }
 
     fn backorder(&mut self, id: u64) -> Result<Option<Backorder>> {
-        Ok(self.backorders.get(&id).cloned())
+        Ok(self.slot(id).cloned())
     }
 
     fn put_backorder(&mut self, b: &Backorder) -> Result<()> {
-        let old = self.put_backorder_raw(b.clone());
+        let old = self.put_backorder_raw(b.clone())?;
         self.log(|| Undo::Backorder(b.id, old.map(Box::new)));
         Ok(())
     }
 
-    fn backorders_for_name(&mut self, domain: &DomainName) -> Result<Vec<u64>> {
-        Ok(self.by_name.get(domain).cloned().unwrap_or_default())
+    fn backorders_for_name(
+        &mut self,
+        domain: &DomainName,
+        account: Option<&str>,
+    ) -> Result<Vec<BackorderHead>> {
+        let Some(ids) = self.by_name.get(domain) else {
+            return Ok(Vec::new());
+        };
+        Ok(ids
+            .iter()
+            .filter_map(|id| self.slot(*id))
+            .filter(|b| account.is_none_or(|a| b.account == a))
+            .map(BackorderHead::from)
+            .collect())
     }
 
     fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>> {
@@ -394,7 +450,8 @@ impl Store for MemoryStore {
     }
 
     fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>> {
-        Ok(page(&self.backorders, Some(&after), limit))
+        let start = (after as usize).min(self.backorders.len());
+        Ok(self.backorders[start..].iter().take(limit).cloned().collect())
     }
 
     fn auction(&mut self, id: u64) -> Result<Option<Auction>> {
@@ -489,8 +546,17 @@ impl Store for MemoryStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<LedgerAccount>> {
-        let after = after.map(str::to_string);
-        Ok(page(&self.ledger_accounts, after.as_ref(), limit))
+        use std::ops::Bound;
+        let lower = match after {
+            Some(k) => Bound::Excluded(k),
+            None => Bound::Unbounded,
+        };
+        Ok(self
+            .ledger_order
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take(limit)
+            .filter_map(|k| self.ledger_accounts.get(k).cloned())
+            .collect())
     }
 
     fn transfers_after(&mut self, after: u64, limit: usize) -> Result<Vec<Transfer>> {

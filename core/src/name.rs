@@ -28,7 +28,7 @@ pub const MAX_LABEL_LEN: usize = 63;
 /// assert!(DomainName::parse("-bad.com").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DomainName(String);
+pub struct DomainName(std::sync::Arc<str>);
 
 impl DomainName {
     /// Parses and normalises a name; see [`Error::InvalidDomainName`] for what is refused.
@@ -55,7 +55,7 @@ impl DomainName {
                 .map_err(|_| invalid("not a valid internationalised name"))?
         };
         Self::check_ascii(&ascii).map_err(|why| invalid(&why))?;
-        Ok(DomainName(ascii))
+        Ok(DomainName(ascii.into()))
     }
 
     fn check_ascii(ascii: &str) -> Result<(), String> {
@@ -113,7 +113,7 @@ impl DomainName {
         if result.is_ok() {
             unicode
         } else {
-            self.0.clone()
+            self.0.to_string()
         }
     }
 

@@ -41,6 +41,27 @@ pub struct NewEvent {
     pub kind: EventKind,
 }
 
+/// The fields of a backorder that placement and drop processing filter on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackorderHead {
+    /// Id.
+    pub id: u64,
+    /// Current status.
+    pub status: crate::lifecycle::Status,
+    /// Drop time, once known.
+    pub drop_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Backorder> for BackorderHead {
+    fn from(b: &Backorder) -> BackorderHead {
+        BackorderHead {
+            id: b.id,
+            status: b.status,
+            drop_at: b.drop_at,
+        }
+    }
+}
+
 /// A command remembered under its idempotency key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRecord {
@@ -87,8 +108,13 @@ pub trait Store: LedgerStore + Send {
     fn backorder(&mut self, id: u64) -> Result<Option<Backorder>>;
     /// Inserts or replaces a backorder.
     fn put_backorder(&mut self, backorder: &Backorder) -> Result<()>;
-    /// Ids of every backorder on a name, ascending.
-    fn backorders_for_name(&mut self, domain: &DomainName) -> Result<Vec<u64>>;
+    /// The backorders on a name (only `account`'s when given), ascending by id, as heads (the
+    /// fields placement and drops filter on), so callers load whole records only to change them.
+    fn backorders_for_name(
+        &mut self,
+        domain: &DomainName,
+        account: Option<&str>,
+    ) -> Result<Vec<BackorderHead>>;
     /// Ids of every backorder of an account, ascending.
     fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>>;
     /// Backorders with id greater than `after`, ascending, at most `limit` (for audits and exports).

@@ -14,7 +14,8 @@
 //!
 //! Exits non-zero when the audit finds anything wrong or a time-driven step failed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -111,21 +112,61 @@ struct Name {
 struct World {
     rng: SplitMix64,
     start: DateTime<Utc>,
-    actions: BTreeMap<(DateTime<Utc>, u64), Action>,
+    /// Customer actions ahead, earliest first (ties in the order they were planned).
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
+    actions: HashMap<u64, Action>,
+    /// The plan made before the day starts, sorted once (by time, then planning order) and
+    /// consumed from the front; reactions go to `queue`.
+    plan: std::collections::VecDeque<(DateTime<Utc>, u64, Action)>,
+    /// When the action last taken was due.
+    last_action_at: DateTime<Utc>,
     next_action: u64,
     accounts: Vec<String>,
     wallets: Vec<Wallet>,
     names: Vec<Name>,
     /// (account index, name index) → backorder id.
     placed: BTreeMap<(usize, usize), u64>,
-    account_index: BTreeMap<String, usize>,
+    /// backorder id → (account index, name index).
+    orders: BTreeMap<u64, (usize, usize)>,
+    account_index: HashMap<String, usize>,
     refused: BTreeMap<String, u64>,
 }
 
 impl World {
+    /// Plans an action before the simulation starts.
+    fn plan(&mut self, t: DateTime<Utc>, a: Action) {
+        self.next_action += 1;
+        self.plan.push_back((t, self.next_action, a));
+    }
+
+    /// The earliest planned or queued action, if it is due by `now`.
+    fn pop_due(&mut self, now: DateTime<Utc>) -> Option<(u64, Action)> {
+        let planned = self.plan.front().map(|p| (p.0, p.1));
+        let queued = self.queue.peek().map(|r| r.0);
+        match (planned, queued) {
+            (Some(p), q) if p.0 <= now && q.is_none_or(|q| p <= q) => {
+                self.last_action_at = p.0;
+                self.plan.pop_front().map(|(_, seq, a)| (seq, a))
+            }
+            (_, Some(q)) if q.0 <= now => {
+                self.last_action_at = q.0;
+                self.queue.pop();
+                self.actions.remove(&q.1).map(|a| (q.1, a))
+            }
+            _ => None,
+        }
+    }
+
+    fn next_time(&self) -> Option<DateTime<Utc>> {
+        let planned = self.plan.front().map(|p| p.0);
+        let queued = self.queue.peek().map(|r| r.0 .0);
+        planned.into_iter().chain(queued).min()
+    }
+
     fn at(&mut self, t: DateTime<Utc>, a: Action) {
         self.next_action += 1;
-        self.actions.insert((t, self.next_action), a);
+        self.queue.push(Reverse((t, self.next_action)));
+        self.actions.insert(self.next_action, a);
     }
 
     fn between(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> DateTime<Utc> {
@@ -181,13 +222,17 @@ fn new_world(args: &Args) -> World {
     let mut w = World {
         rng: SplitMix64::new(args.seed),
         start,
-        actions: BTreeMap::new(),
+        queue: BinaryHeap::new(),
+        actions: HashMap::new(),
+        plan: Default::default(),
+        last_action_at: start,
         next_action: 0,
         accounts: Vec::new(),
         wallets: Vec::new(),
         names: Vec::new(),
         placed: BTreeMap::new(),
-        account_index: BTreeMap::new(),
+        orders: BTreeMap::new(),
+        account_index: HashMap::new(),
         refused: BTreeMap::new(),
     };
     let policies: BTreeMap<String, backorder::TldPolicy> = backorder::core::default_policies()
@@ -234,14 +279,30 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
         engine.add_pending_deletion(&n.domain, n.drop_at)?;
     }
 
-    // Backorderers per name: at least one, the rest spread with a long tail (popular names).
+    // Backorderers per name: at least one; of the rest, most spread evenly and a fifth go to
+    // the popular twentieth of the names (contested names draw dozens of backorders). Exclusive
+    // names draw at most three: the first to pay holds the name and later customers are refused,
+    // so more would only be refusals.
     let extra = (args.backorders - args.names) as u64;
+    let popular = (args.names as u64 / 20).max(1);
     let mut wanted: Vec<usize> = vec![1; args.names];
-    for _ in 0..extra {
-        // Square the uniform draw so low-index names (shuffled below) attract more interest.
-        let r = w.rng.below(args.names as u64);
-        let r = (r * r) / args.names as u64;
-        wanted[r as usize] = (wanted[r as usize] + 1).min(args.accounts);
+    let mut placed_extra = 0u64;
+    let mut tries = 0u64;
+    while placed_extra < extra && tries < extra * 20 {
+        tries += 1;
+        let r = if w.rng.chance(200) {
+            w.rng.below(popular)
+        } else {
+            w.rng.below(args.names as u64)
+        } as usize;
+        let cap = match w.names[r].model {
+            AllocationModel::Exclusive => 3,
+            AllocationModel::Auction => args.accounts,
+        };
+        if wanted[r] < cap {
+            wanted[r] += 1;
+            placed_extra += 1;
+        }
     }
 
     // Accounts: most funded, some short of funds, some without contact handles.
@@ -270,7 +331,7 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
         w.wallets.push(wallet);
         if wallet == Wallet::NoContacts && w.rng.chance(500) {
             let t = w.between(start, start + Duration::days(5));
-            w.at(t, Action::CompleteContacts { account: i });
+            w.plan(t, Action::CompleteContacts { account: i });
         }
     }
 
@@ -294,11 +355,11 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
             };
             let t = t.min(latest);
             let lite = w.names[n].model == AllocationModel::Auction && w.rng.chance(50);
-            w.at(t, Action::Place { account, name: n, lite });
+            w.plan(t, Action::Place { account, name: n, lite });
             spend[account] += fee;
             if w.rng.chance(60) {
                 let c = w.between(t, name_drop - Duration::hours(5)).max(t);
-                w.at(c + Duration::seconds(1), Action::Cancel { account, name: n });
+                w.plan(c + Duration::seconds(1), Action::Cancel { account, name: n });
             }
         }
     }
@@ -314,12 +375,19 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
             engine.fund(&w.accounts[i], amount, &format!("initial-{i}"))?;
         }
     }
+    w.plan
+        .make_contiguous()
+        .sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     Ok(())
 }
 
 /// Reacts to what the engine reports: bids on invitations, payments of auctions and exclusive
 /// orders, top-ups after low-balance notices.
-fn react(w: &mut World, engine: &Engine, now: DateTime<Utc>) -> Result<BTreeMap<String, u64>, backorder::Error> {
+fn react(
+    w: &mut World,
+    engine: &Engine,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<&'static str, u64>, backorder::Error> {
     let mut counts = BTreeMap::new();
     let mut cursor = 0;
     loop {
@@ -327,11 +395,7 @@ fn react(w: &mut World, engine: &Engine, now: DateTime<Utc>) -> Result<BTreeMap<
         let Some(last) = events.last() else { break };
         cursor = last.seq;
         for e in events {
-            let kind = serde_json::to_value(&e.kind)
-                .ok()
-                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
-                .unwrap_or_default();
-            *counts.entry(kind).or_insert(0u64) += 1;
+            *counts.entry(e.kind.name()).or_insert(0u64) += 1;
             let Some(account) = e.account.as_ref().and_then(|a| w.account_index.get(a)).copied()
             else {
                 continue;
@@ -363,11 +427,10 @@ fn react(w: &mut World, engine: &Engine, now: DateTime<Utc>) -> Result<BTreeMap<
                     let Some(due_by) = due_by else { continue };
                     let Some(domain) = e.domain.as_ref() else { continue };
                     if w.rng.chance(750) {
-                        let name = w
-                            .placed
-                            .iter()
-                            .find(|((a, _), id)| *a == account && Some(**id) == e.backorder)
-                            .map(|((_, n), _)| *n);
+                        let name = e
+                            .backorder
+                            .and_then(|id| w.orders.get(&id))
+                            .map(|(_, n)| *n);
                         if let Some(name) = name {
                             let t = w.between(now, (now + Duration::hours(30)).min(due_by));
                             w.at(t, Action::PayExclusive { account, name });
@@ -404,6 +467,7 @@ fn perform(w: &mut World, engine: &Engine, action: Action, seq: u64) -> Result<(
             };
             engine.place_backorder(req).map(|b| {
                 w.placed.insert((account, name), b.id);
+                w.orders.insert(b.id, (account, name));
             })
         }
         Action::Cancel { account, name } => match w.placed.get(&(account, name)) {
@@ -483,39 +547,53 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         .registry(Box::new(registry))
         .build()?;
     populate(args, &mut w, &engine)?;
+    if std::env::var_os("DROP_DAY_PHASES").is_some() {
+        eprintln!("phase populate {:?}", started.elapsed());
+    }
 
     // Run until nothing is due before the tail's drops (every auction and payment deadline of the
     // names that dropped has passed), with the tail's deposit windows open.
     let end = w.start + Duration::days(38);
-    let mut events: BTreeMap<String, u64> = BTreeMap::new();
+    let mut events: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut caught = 0u64;
     let mut auctions = 0u64;
     let mut drops = 0u64;
     let mut tick_errors = Vec::new();
+    let (mut iterations, mut steps) = (0u64, 0u64);
     loop {
-        let next_action = w.actions.keys().next().map(|(t, _)| *t);
+        iterations += 1;
+        let next_action = w.next_time();
         let next_wake = engine.next_wake()?;
         let next = [next_action, next_wake].into_iter().flatten().min();
         let Some(next) = next.filter(|t| *t <= end) else { break };
         if next > clock.now() {
             clock.set(next);
         }
-        let now = clock.now();
-        while let Some((&(t, seq), _)) = w.actions.iter().next() {
-            if t > now {
-                break;
+        // Customers act through the next minute (each at their own time), but never past a
+        // wake-up: like a host that ticks every minute and whenever work falls due.
+        let mut until = clock.now() + Duration::seconds(59);
+        if let Some(wake) = next_wake.filter(|t| *t > clock.now()) {
+            until = until.min(wake - Duration::nanoseconds(1));
+        }
+        while let Some((seq, action)) = w.pop_due(until) {
+            if w.last_action_at > clock.now() {
+                clock.set(w.last_action_at);
             }
-            let action = w.actions.remove(&(t, seq)).expect("present");
             perform(&mut w, &engine, action, seq)?;
         }
+        let now = clock.now();
         let report = engine.tick()?;
         caught += report.caught;
         auctions += report.auctions_scheduled;
         drops += report.drops;
+        steps += report.steps;
         tick_errors.extend(report.errors);
         for (k, v) in react(&mut w, &engine, now)? {
             *events.entry(k).or_default() += v;
         }
+    }
+    if std::env::var_os("DROP_DAY_PHASES").is_some() {
+        eprintln!("phase simulate {:?} ({iterations} iterations, {steps} steps)", started.elapsed());
     }
     clock.set(end);
     let report = engine.tick()?;
@@ -530,7 +608,13 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
             *by_status.entry(b.status.as_str().to_string()).or_default() += 1;
         }
     }
+    if std::env::var_os("DROP_DAY_PHASES").is_some() {
+        eprintln!("phase count {:?}", started.elapsed());
+    }
     let audit = engine.audit()?;
+    if std::env::var_os("DROP_DAY_PHASES").is_some() {
+        eprintln!("phase audit {:?}", started.elapsed());
+    }
     let total = |k: &str| audit.journal_totals.get(k).copied().unwrap_or_default();
     let ledger_balanced = audit.is_clean();
     let elapsed_ms = started.elapsed().as_millis() as u64;
