@@ -148,8 +148,12 @@ pub trait AuctionHouse: Send + Sync {
     /// Every participant, best first.
     fn standings(&self, auction: &Auction) -> Vec<Standing>;
     /// The price the leader pays now (the final price once closed), given `standings`.
-    fn price(&self, settings: &AuctionSettings, auction: &Auction, standings: &[Standing])
-        -> Decimal;
+    fn price(
+        &self,
+        settings: &AuctionSettings,
+        auction: &Auction,
+        standings: &[Standing],
+    ) -> Decimal;
     /// The lowest bid `backorder` may place now, given `standings`.
     fn minimum_bid(
         &self,
@@ -491,7 +495,11 @@ fn close<S: Store + ?Sized>(
     Ok(Some(pay_by))
 }
 
-fn refund_to_balance<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, b: &Backorder) -> Result<()> {
+fn refund_to_balance<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    b: &Backorder,
+) -> Result<()> {
     if let Some(amount) = release_deposit(tx, b, now)? {
         emit(
             tx,
@@ -547,7 +555,13 @@ fn lapse<S: Store + ?Sized>(
     let mut b = load(tx, next.backorder)?;
     b.amount_due = Some(next.max);
     b.pay_by = Some(pay_by);
-    set_status(tx, &mut b, Status::AuctionWon, Reason::SecondChanceOffer, now)?;
+    set_status(
+        tx,
+        &mut b,
+        Status::AuctionWon,
+        Reason::SecondChanceOffer,
+        now,
+    )?;
     emit(
         tx,
         now,
@@ -592,7 +606,9 @@ pub fn pay<S: Store + ?Sized>(
         },
         None => None,
     };
-    let from_deposit = deposit.as_ref().map_or(Decimal::ZERO, |r| r.amount.min(due));
+    let from_deposit = deposit
+        .as_ref()
+        .map_or(Decimal::ZERO, |r| r.amount.min(due));
     let remainder = due - from_deposit;
     let currency = b.price.currency;
     if remainder > Decimal::ZERO {

@@ -132,10 +132,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                         );
                         continue;
                     };
-                    resolutions
-                        .entry(pid)
-                        .or_insert((0, t.kind, t.amount))
-                        .0 += 1;
+                    resolutions.entry(pid).or_insert((0, t.kind, t.amount)).0 += 1;
                     totals(&mut derived, &t.debit).debits_pending -= held;
                     totals(&mut derived, &t.credit).credits_pending -= held;
                     if t.kind == TransferKind::Capture {
@@ -171,13 +168,19 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             if stored != d {
                 problem(
                     &mut r,
-                    format!("ledger account {} stored {stored:?} but the journal gives {d:?}", a.key),
+                    format!(
+                        "ledger account {} stored {stored:?} but the journal gives {d:?}",
+                        a.key
+                    ),
                 );
             }
             r.total_debits += a.debits_pending + a.debits_posted;
             r.total_credits += a.credits_pending + a.credits_posted;
             if a.kind == LedgerAccountKind::Customer && a.available() < Decimal::ZERO {
-                problem(&mut r, format!("account {} has negative available balance", a.key));
+                problem(
+                    &mut r,
+                    format!("account {} has negative available balance", a.key),
+                );
             }
             if a.kind == LedgerAccountKind::Customer {
                 open_by_account.insert(a.key.clone(), Decimal::ZERO);
@@ -186,7 +189,10 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
     for key in derived.keys() {
         if !seen_accounts.contains(key) {
-            problem(&mut r, format!("journal names missing ledger account {key}"));
+            problem(
+                &mut r,
+                format!("journal names missing ledger account {key}"),
+            );
         }
     }
     if r.total_debits != r.total_credits {
@@ -222,7 +228,10 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             if res.state != expected {
                 problem(
                     &mut r,
-                    format!("reservation {} is {:?}, the journal says {expected:?}", res.id, res.state),
+                    format!(
+                        "reservation {} is {:?}, the journal says {expected:?}",
+                        res.id, res.state
+                    ),
                 );
             }
             if res.state == ReservationState::Pending {
@@ -255,12 +264,19 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
         let Some(last) = page.last() else { break };
         after_key = Some(last.key.clone());
-        for a in page.into_iter().filter(|a| a.kind == LedgerAccountKind::Customer) {
+        for a in page
+            .into_iter()
+            .filter(|a| a.kind == LedgerAccountKind::Customer)
+        {
             let open = open_by_account.get(&a.key).copied().unwrap_or_default();
             if a.reserved() != open {
                 problem(
                     &mut r,
-                    format!("account {} reserved {} but open reservations sum to {open}", a.key, a.reserved()),
+                    format!(
+                        "account {} reserved {} but open reservations sum to {open}",
+                        a.key,
+                        a.reserved()
+                    ),
                 );
             }
         }
@@ -276,44 +292,76 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         after = last.id;
         for b in page {
             r.backorders += 1;
-            if !history_follows_table(&b.history) || b.history.last().map(|h| h.to) != Some(b.status) {
-                problem(&mut r, format!("backorder {} history breaks the transition table", b.id));
+            if !history_follows_table(&b.history)
+                || b.history.last().map(|h| h.to) != Some(b.status)
+            {
+                problem(
+                    &mut r,
+                    format!("backorder {} history breaks the transition table", b.id),
+                );
             }
             let d = deposits.get(&b.id).copied().unwrap_or_default();
             let (open, released, captured) = (d.open, d.released, d.captured);
             if d.count > 1 {
-                problem(&mut r, format!("backorder {} holds {} deposits", b.id, d.count));
+                problem(
+                    &mut r,
+                    format!("backorder {} holds {} deposits", b.id, d.count),
+                );
             }
             match b.status {
                 Status::Failed | Status::Cancelled | Status::Expired | Status::AuctionLost => {
                     if open != 0 || captured != 0 {
-                        problem(&mut r, format!("{} backorder {} kept its deposit", b.status, b.id));
+                        problem(
+                            &mut r,
+                            format!("{} backorder {} kept its deposit", b.status, b.id),
+                        );
                     }
                     if b.status == Status::Expired && d.count != 0 {
                         problem(&mut r, format!("expired backorder {} had a deposit", b.id));
                     }
                     if d.count != 0 && released != 1 {
-                        problem(&mut r, format!("backorder {} deposit released {released} times", b.id));
+                        problem(
+                            &mut r,
+                            format!("backorder {} deposit released {released} times", b.id),
+                        );
                     }
                 }
-                Status::Active | Status::Backordered | Status::Processing | Status::AuctionPending => {
+                Status::Active
+                | Status::Backordered
+                | Status::Processing
+                | Status::AuctionPending => {
                     if open != 1 {
-                        problem(&mut r, format!("{} backorder {} has no open deposit", b.status, b.id));
+                        problem(
+                            &mut r,
+                            format!("{} backorder {} has no open deposit", b.status, b.id),
+                        );
                     }
                 }
-                Status::Requested | Status::Incomplete | Status::Inactive | Status::PendingPayment => {
+                Status::Requested
+                | Status::Incomplete
+                | Status::Inactive
+                | Status::PendingPayment => {
                     if d.count != 0 {
-                        problem(&mut r, format!("{} backorder {} has a deposit", b.status, b.id));
+                        problem(
+                            &mut r,
+                            format!("{} backorder {} has a deposit", b.status, b.id),
+                        );
                     }
                 }
                 Status::Successful => {
                     if captured != 1 {
-                        problem(&mut r, format!("successful backorder {} deposit not captured", b.id));
+                        problem(
+                            &mut r,
+                            format!("successful backorder {} deposit not captured", b.id),
+                        );
                     }
                 }
                 Status::AuctionWon => {
                     if b.amount_due.is_none() && b.auth_code.is_none() {
-                        problem(&mut r, format!("auction winner {} neither owes nor paid", b.id));
+                        problem(
+                            &mut r,
+                            format!("auction winner {} neither owes nor paid", b.id),
+                        );
                     }
                 }
             }
@@ -328,13 +376,19 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
     for ((domain, drop_at), ids) in winners {
         if ids.len() > 1 {
-            problem(&mut r, format!("{domain} (drop {drop_at}) allocated to {ids:?}"));
+            problem(
+                &mut r,
+                format!("{domain} (drop {drop_at}) allocated to {ids:?}"),
+            );
         }
         match tx.allocation(&domain, drop_at)? {
             Some(a) if a.backorder == ids[0] => {}
             other => problem(
                 &mut r,
-                format!("{domain}: allocation record {other:?} does not match backorder {}", ids[0]),
+                format!(
+                    "{domain}: allocation record {other:?} does not match backorder {}",
+                    ids[0]
+                ),
             ),
         }
     }

@@ -194,7 +194,11 @@ pub(crate) fn load_account<S: Store + ?Sized>(tx: &mut S, id: &str) -> Result<Ac
 }
 
 /// Sets the drop time and the times derived from it through the policy.
-pub(crate) fn apply_drop_time(b: &mut Backorder, policy: &TldPolicy, drop_at: Option<DateTime<Utc>>) {
+pub(crate) fn apply_drop_time(
+    b: &mut Backorder,
+    policy: &TldPolicy,
+    drop_at: Option<DateTime<Utc>>,
+) {
     b.drop_at = drop_at;
     b.finalization_at = drop_at.map(|d| policy.finalization(d));
     b.deposit_opens_at = drop_at.map(|d| policy.deposit_opens(d));
@@ -224,7 +228,9 @@ fn fingerprint(req: &PlaceBackorder) -> String {
     }
     let mut out = String::with_capacity(16);
     for shift in (0..64).step_by(4).rev() {
-        out.push(char::from(b"0123456789abcdef"[((h >> shift) & 0xf) as usize]));
+        out.push(char::from(
+            b"0123456789abcdef"[((h >> shift) & 0xf) as usize],
+        ));
     }
     out
 }
@@ -396,7 +402,9 @@ pub(crate) fn release_deposit<S: Store + ?Sized>(
     let Some(rid) = b.reservation else {
         return Ok(None);
     };
-    let r = tx.reservation(rid)?.ok_or(Error::ReservationNotFound(rid))?;
+    let r = tx
+        .reservation(rid)?
+        .ok_or(Error::ReservationNotFound(rid))?;
     if r.state != ledger::ReservationState::Pending {
         return Ok(None);
     }
@@ -442,7 +450,13 @@ pub fn cancel<S: Store + ?Sized>(
     }
     b.amount_due = None;
     b.pay_by = None;
-    set_status(tx, &mut b, Status::Cancelled, Reason::CancelledByCustomer, now)?;
+    set_status(
+        tx,
+        &mut b,
+        Status::Cancelled,
+        Reason::CancelledByCustomer,
+        now,
+    )?;
     save(tx, &b, None)?;
     Ok(b)
 }
@@ -574,7 +588,13 @@ pub fn pay_exclusive<S: Store + ?Sized>(
     b.reservation = Some(t.id);
     b.amount_due = None;
     b.pay_by = None;
-    set_status(tx, &mut b, Status::Backordered, Reason::PaymentReceived, now)?;
+    set_status(
+        tx,
+        &mut b,
+        Status::Backordered,
+        Reason::PaymentReceived,
+        now,
+    )?;
     save(tx, &b, None)?;
     for mut o in unpaid {
         o.amount_due = None;
@@ -615,7 +635,13 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
     match b.status {
         Status::Incomplete => {
             if b.deposit_deadline_at.is_some_and(|d| now >= d) {
-                set_status(tx, &mut b, Status::Expired, Reason::DepositDeadlinePassed, now)?;
+                set_status(
+                    tx,
+                    &mut b,
+                    Status::Expired,
+                    Reason::DepositDeadlinePassed,
+                    now,
+                )?;
             }
             save(tx, &b, None)?;
         }
@@ -624,7 +650,13 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
             if b.finalization_at.is_some_and(|f| now >= f) {
                 b.amount_due = None;
                 b.pay_by = None;
-                set_status(tx, &mut b, Status::Expired, Reason::PaymentDeadlinePassed, now)?;
+                set_status(
+                    tx,
+                    &mut b,
+                    Status::Expired,
+                    Reason::PaymentDeadlinePassed,
+                    now,
+                )?;
             }
             save(tx, &b, None)?;
         }

@@ -137,7 +137,9 @@ pub fn record_outcome<S: Store + ?Sized>(
         CatchOutcome::Caught => {
             result.caught = true;
             if processing.len() == 1 {
-                let mut b = processing.pop().ok_or_else(|| Error::Internal("empty".into()))?;
+                let mut b = processing
+                    .pop()
+                    .ok_or_else(|| Error::Internal("empty".into()))?;
                 allocate_single(tx, now, &mut b, policy.registration_years)?;
                 result.successful.push(b.id);
             } else if policy.model == AllocationModel::Auction {
@@ -213,7 +215,13 @@ fn allocate_single<S: Store + ?Sized>(
     let rid = b
         .reservation
         .ok_or_else(|| Error::Internal(format!("backorder {} has no deposit", b.id)))?;
-    let t = ledger::capture(tx, &format!("bo:{}:capture", b.id), rid, b.price.amount, now)?;
+    let t = ledger::capture(
+        tx,
+        &format!("bo:{}:capture", b.id),
+        rid,
+        b.price.amount,
+        now,
+    )?;
     b.paid += t.amount;
     set_status(tx, b, Status::Successful, Reason::Caught, now)?;
     emit(

@@ -11,8 +11,8 @@
 #![warn(missing_docs)]
 
 pub mod account;
-pub mod audit;
 pub mod auction;
+pub mod audit;
 pub mod backorder;
 pub mod catalog;
 pub mod catch;
@@ -30,8 +30,8 @@ pub mod secret;
 pub mod store;
 
 pub use account::{check_account_id, Account, Contacts};
-pub use audit::{audit, AuditReport};
 pub use auction::{Auction, AuctionHouse, AuctionState, AuctionView, ProxyAuction};
+pub use audit::{audit, AuditReport};
 pub use backorder::{Allocation, Backorder, PlaceBackorder, WakeOutcome};
 pub use catalog::PendingDeletion;
 pub use catch::{CatchOutcome, DropJob, DropResult};
@@ -42,7 +42,9 @@ pub use lifecycle::{HistoryEntry, Reason, Status, TRANSITIONS};
 pub use memory::MemoryStore;
 pub use money::{Currency, Money};
 pub use name::DomainName;
-pub use policy::{default_policies, AllocationModel, AuctionSettings, DropSchedule, PolicyTable, TldPolicy};
+pub use policy::{
+    default_policies, AllocationModel, AuctionSettings, DropSchedule, PolicyTable, TldPolicy,
+};
 pub use registry::Registry;
 pub use secret::Secret;
 pub use store::{in_transaction, Store, WakeKey};

@@ -168,7 +168,7 @@ pub const TRANSITIONS: &[(Option<Status>, Status)] = {
 
 /// True when the table allows `from → to`.
 pub fn transition_allowed(from: Option<Status>, to: Status) -> bool {
-    TRANSITIONS.iter().any(|t| *t == (from, to))
+    TRANSITIONS.contains(&(from, to))
 }
 
 /// Fails with [`Error::InvalidTransition`] unless the table allows `from → to`.
@@ -320,7 +320,10 @@ mod tests {
     #[test]
     fn terminal_statuses() {
         use Status::*;
-        let terminal: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_terminal()).collect();
+        let terminal: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
         assert_eq!(terminal, vec![Successful, Failed, Cancelled, Expired]);
     }
 }

@@ -139,10 +139,15 @@ impl MemoryStore {
             return Ok(Some(std::mem::replace(slot, b)));
         }
         if index != self.backorders.len() {
-            return Err(Error::Internal(format!("backorder id {id} out of sequence")));
+            return Err(Error::Internal(format!(
+                "backorder id {id} out of sequence"
+            )));
         }
         self.by_name.entry(b.domain.clone()).or_default().push(id);
-        self.by_account.entry(b.account.clone()).or_default().push(id);
+        self.by_account
+            .entry(b.account.clone())
+            .or_default()
+            .push(id);
         self.backorders.push(b);
         Ok(None)
     }
@@ -259,11 +264,7 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: Option<V>) {
     }
 }
 
-fn page<K: Ord + Clone, V: Clone>(
-    map: &BTreeMap<K, V>,
-    after: Option<&K>,
-    limit: usize,
-) -> Vec<V> {
+fn page<K: Ord + Clone, V: Clone>(map: &BTreeMap<K, V>, after: Option<&K>, limit: usize) -> Vec<V> {
     use std::ops::Bound;
     let lower = match after {
         Some(k) => Bound::Excluded(k.clone()),
@@ -451,7 +452,11 @@ impl Store for MemoryStore {
 
     fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>> {
         let start = (after as usize).min(self.backorders.len());
-        Ok(self.backorders[start..].iter().take(limit).cloned().collect())
+        Ok(self.backorders[start..]
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn auction(&mut self, id: u64) -> Result<Option<Auction>> {

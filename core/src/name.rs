@@ -177,10 +177,7 @@ mod tests {
 
     #[test]
     fn normalises_case_and_trailing_dot() {
-        assert_eq!(
-            DomainName::parse("John.COM.").unwrap().as_str(),
-            "john.com"
-        );
+        assert_eq!(DomainName::parse("John.COM.").unwrap().as_str(), "john.com");
     }
 
     #[test]

@@ -203,7 +203,12 @@ impl TldPolicy {
 
     /// Checks that the policy is coherent; a host-supplied policy is refused otherwise.
     pub fn validate(&self) -> Result<()> {
-        let bad = |why: &str| Err(Error::InvalidArgument(format!("policy {}: {why}", self.zone)));
+        let bad = |why: &str| {
+            Err(Error::InvalidArgument(format!(
+                "policy {}: {why}",
+                self.zone
+            )))
+        };
         if self.zone.is_empty()
             || !self
                 .zone
@@ -319,9 +324,27 @@ pub fn default_policies() -> Vec<TldPolicy> {
     add("tv", Auction, 59, "verisign", verisign);
     add("org", Auction, 49, "pir", DropSchedule::ExactInstant);
     add("asia", Exclusive, 39, "dotasia", DropSchedule::ExactInstant);
-    add("biz", Exclusive, 39, "godaddy-registry", DropSchedule::ExactInstant);
-    add("info", Exclusive, 39, "identity-digital", DropSchedule::ExactInstant);
-    add("mobi", Exclusive, 39, "identity-digital", DropSchedule::ExactInstant);
+    add(
+        "biz",
+        Exclusive,
+        39,
+        "godaddy-registry",
+        DropSchedule::ExactInstant,
+    );
+    add(
+        "info",
+        Exclusive,
+        39,
+        "identity-digital",
+        DropSchedule::ExactInstant,
+    );
+    add(
+        "mobi",
+        Exclusive,
+        39,
+        "identity-digital",
+        DropSchedule::ExactInstant,
+    );
     add(
         "ca",
         Auction,
@@ -341,7 +364,13 @@ pub fn default_policies() -> Vec<TldPolicy> {
     add("li", Auction, 69, "switch", DropSchedule::ExactInstant);
     add("co", Auction, 49, "co-registry", DropSchedule::ExactInstant);
     add("me", Auction, 49, "dotme", DropSchedule::ExactInstant);
-    add("us", Auction, 49, "godaddy-registry", DropSchedule::ExactInstant);
+    add(
+        "us",
+        Auction,
+        49,
+        "godaddy-registry",
+        DropSchedule::ExactInstant,
+    );
     out
 }
 

@@ -128,8 +128,11 @@ pub trait Store: LedgerStore + Send {
     fn auctions_after(&mut self, after: u64, limit: usize) -> Result<Vec<Auction>>;
 
     /// The allocation of a name's drop, if it was allocated.
-    fn allocation(&mut self, domain: &DomainName, drop_at: DateTime<Utc>)
-        -> Result<Option<Allocation>>;
+    fn allocation(
+        &mut self,
+        domain: &DomainName,
+        drop_at: DateTime<Utc>,
+    ) -> Result<Option<Allocation>>;
     /// Records an allocation.
     fn put_allocation(&mut self, allocation: &Allocation) -> Result<()>;
 
@@ -153,13 +156,20 @@ pub trait Store: LedgerStore + Send {
     fn put_command(&mut self, record: &CommandRecord) -> Result<()>;
 
     /// Ledger accounts with key greater than `after`, ascending, at most `limit`.
-    fn ledger_accounts_after(&mut self, after: Option<&str>, limit: usize)
-        -> Result<Vec<LedgerAccount>>;
+    fn ledger_accounts_after(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LedgerAccount>>;
     /// Transfers with id greater than `after`, ascending, at most `limit`.
     fn transfers_after(&mut self, after: u64, limit: usize) -> Result<Vec<Transfer>>;
     /// Transfers touching a ledger account with id greater than `after`, ascending, at most `limit`.
-    fn transfers_for_account(&mut self, account: &str, after: u64, limit: usize)
-        -> Result<Vec<Transfer>>;
+    fn transfers_for_account(
+        &mut self,
+        account: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Transfer>>;
     /// Reservations with id greater than `after`, ascending, at most `limit`.
     fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>>;
 }

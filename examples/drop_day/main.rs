@@ -86,13 +86,35 @@ fn parse_args() -> Result<Args, String> {
 /// What a customer does, at a time.
 #[derive(Clone, Debug)]
 enum Action {
-    Place { account: usize, name: usize, lite: bool },
-    Cancel { account: usize, name: usize },
-    PayExclusive { account: usize, name: usize },
-    Bid { account: usize, backorder: u64, max: Decimal },
-    PayAuction { account: usize, backorder: u64 },
-    TopUp { account: usize, amount: Decimal },
-    CompleteContacts { account: usize },
+    Place {
+        account: usize,
+        name: usize,
+        lite: bool,
+    },
+    Cancel {
+        account: usize,
+        name: usize,
+    },
+    PayExclusive {
+        account: usize,
+        name: usize,
+    },
+    Bid {
+        account: usize,
+        backorder: u64,
+        max: Decimal,
+    },
+    PayAuction {
+        account: usize,
+        backorder: u64,
+    },
+    TopUp {
+        account: usize,
+        amount: Decimal,
+    },
+    CompleteContacts {
+        account: usize,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -175,7 +197,10 @@ impl World {
     }
 
     fn refuse(&mut self, e: &backorder::Error) {
-        *self.refused.entry(e.code().as_str().to_string()).or_default() += 1;
+        *self
+            .refused
+            .entry(e.code().as_str().to_string())
+            .or_default() += 1;
     }
 }
 
@@ -190,7 +215,11 @@ const SYLLABLES: [&str; 32] = [
 ];
 
 /// The drop instant of a name dropping on `day` (midnight UTC), by its registry's schedule.
-fn drop_instant(rng: &mut SplitMix64, schedule: &DropSchedule, day: DateTime<Utc>) -> DateTime<Utc> {
+fn drop_instant(
+    rng: &mut SplitMix64,
+    schedule: &DropSchedule,
+    day: DateTime<Utc>,
+) -> DateTime<Utc> {
     let minutes = |m: u32| Duration::minutes(m as i64);
     match schedule {
         DropSchedule::DailyBatch {
@@ -337,8 +366,7 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
 
     // Who backorders what, and when.
     let mut spend = vec![Decimal::ZERO; args.accounts];
-    for n in 0..args.names {
-        let k = wanted[n];
+    for (n, &k) in wanted.iter().enumerate() {
         let mut chosen = BTreeSet::new();
         while chosen.len() < k {
             chosen.insert(w.rng.below(args.accounts as u64) as usize);
@@ -351,33 +379,45 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
             let t = if w.rng.chance(150) {
                 w.between(name_drop - Duration::hours(60), latest)
             } else {
-                w.between(start, (name_drop - Duration::hours(80)).max(start + Duration::hours(1)))
+                w.between(
+                    start,
+                    (name_drop - Duration::hours(80)).max(start + Duration::hours(1)),
+                )
             };
             let t = t.min(latest);
             let lite = w.names[n].model == AllocationModel::Auction && w.rng.chance(50);
-            w.plan(t, Action::Place { account, name: n, lite });
+            w.plan(
+                t,
+                Action::Place {
+                    account,
+                    name: n,
+                    lite,
+                },
+            );
             spend[account] += fee;
             if w.rng.chance(60) {
                 let c = w.between(t, name_drop - Duration::hours(5)).max(t);
-                w.plan(c + Duration::seconds(1), Action::Cancel { account, name: n });
+                w.plan(
+                    c + Duration::seconds(1),
+                    Action::Cancel { account, name: n },
+                );
             }
         }
     }
 
     // Fund: comfortably, or short (about half of what the backorders need).
-    for i in 0..args.accounts {
-        let need = spend[i];
+    for (i, &need) in spend.iter().enumerate() {
         let amount = match w.wallets[i] {
-            Wallet::Short => (need * Decimal::from(30 + w.rng.below(40)) / Decimal::from(100)).floor(),
+            Wallet::Short => {
+                (need * Decimal::from(30 + w.rng.below(40)) / Decimal::from(100)).floor()
+            }
             _ => need * Decimal::from(2) + Decimal::from(100 + w.rng.below(400)),
         };
         if amount > Decimal::ZERO {
             engine.fund(&w.accounts[i], amount, &format!("initial-{i}"))?;
         }
     }
-    w.plan
-        .make_contiguous()
-        .sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    w.plan.make_contiguous().sort_by_key(|p| (p.0, p.1));
     Ok(())
 }
 
@@ -396,7 +436,11 @@ fn react(
         cursor = last.seq;
         for e in events {
             *counts.entry(e.kind.name()).or_insert(0u64) += 1;
-            let Some(account) = e.account.as_ref().and_then(|a| w.account_index.get(a)).copied()
+            let Some(account) = e
+                .account
+                .as_ref()
+                .and_then(|a| w.account_index.get(a))
+                .copied()
             else {
                 continue;
             };
@@ -407,17 +451,28 @@ fn react(
                     opening_price,
                     ..
                 } => {
-                    let Some(backorder) = e.backorder else { continue };
+                    let Some(backorder) = e.backorder else {
+                        continue;
+                    };
                     let bids = w.rng.below(4);
                     let mut max = opening_price;
                     for _ in 0..bids {
                         max += Decimal::from(1 + w.rng.below(120));
                         let t = w.between(starts_at, ends_at);
-                        w.at(t, Action::Bid { account, backorder, max });
+                        w.at(
+                            t,
+                            Action::Bid {
+                                account,
+                                backorder,
+                                max,
+                            },
+                        );
                     }
                 }
                 EventKind::AuctionWon { pay_by, .. } => {
-                    let Some(backorder) = e.backorder else { continue };
+                    let Some(backorder) = e.backorder else {
+                        continue;
+                    };
                     if w.rng.chance(850) {
                         let t = w.between(now, pay_by - Duration::minutes(1));
                         w.at(t, Action::PayAuction { account, backorder });
@@ -425,7 +480,9 @@ fn react(
                 }
                 EventKind::PaymentDue { due_by, .. } => {
                     let Some(due_by) = due_by else { continue };
-                    let Some(domain) = e.domain.as_ref() else { continue };
+                    let Some(domain) = e.domain.as_ref() else {
+                        continue;
+                    };
                     if w.rng.chance(750) {
                         let name = e
                             .backorder
@@ -439,11 +496,15 @@ fn react(
                         }
                     }
                 }
-                EventKind::LowBalance { needed, .. } => {
-                    if w.rng.chance(400) {
-                        let t = now + Duration::hours(1 + w.rng.below(30) as i64);
-                        w.at(t, Action::TopUp { account, amount: needed * Decimal::from(2) });
-                    }
+                EventKind::LowBalance { needed, .. } if w.rng.chance(400) => {
+                    let t = now + Duration::hours(1 + w.rng.below(30) as i64);
+                    w.at(
+                        t,
+                        Action::TopUp {
+                            account,
+                            amount: needed * Decimal::from(2),
+                        },
+                    );
                 }
                 _ => {}
             }
@@ -455,9 +516,18 @@ fn react(
     Ok(counts)
 }
 
-fn perform(w: &mut World, engine: &Engine, action: Action, seq: u64) -> Result<(), backorder::Error> {
+fn perform(
+    w: &mut World,
+    engine: &Engine,
+    action: Action,
+    seq: u64,
+) -> Result<(), backorder::Error> {
     let result = match action {
-        Action::Place { account, name, lite } => {
+        Action::Place {
+            account,
+            name,
+            lite,
+        } => {
             let req = PlaceBackorder {
                 account: w.accounts[account].clone(),
                 domain: w.names[name].domain.clone(),
@@ -471,16 +541,20 @@ fn perform(w: &mut World, engine: &Engine, action: Action, seq: u64) -> Result<(
             })
         }
         Action::Cancel { account, name } => match w.placed.get(&(account, name)) {
-            Some(id) => engine.cancel_backorder(&w.accounts[account], *id).map(|_| ()),
+            Some(id) => engine
+                .cancel_backorder(&w.accounts[account], *id)
+                .map(|_| ()),
             None => Ok(()),
         },
         Action::PayExclusive { account, name } => match w.placed.get(&(account, name)) {
             Some(id) => engine.pay(&w.accounts[account], *id).map(|_| ()),
             None => Ok(()),
         },
-        Action::Bid { account, backorder, max } => {
-            engine.bid(&w.accounts[account], backorder, max).map(|_| ())
-        }
+        Action::Bid {
+            account,
+            backorder,
+            max,
+        } => engine.bid(&w.accounts[account], backorder, max).map(|_| ()),
         Action::PayAuction { account, backorder } => {
             engine.pay(&w.accounts[account], backorder).map(|_| ())
         }
@@ -498,7 +572,10 @@ fn perform(w: &mut World, engine: &Engine, action: Action, seq: u64) -> Result<(
         Ok(()) => Ok(()),
         // Customers are refused for ordinary reasons (bid too low, paid too late, name taken):
         // counted, as a registrar's dashboard would.
-        Err(e) if e.code() != backorder::ErrorCode::Internal && e.code() != backorder::ErrorCode::Store => {
+        Err(e)
+            if e.code() != backorder::ErrorCode::Internal
+                && e.code() != backorder::ErrorCode::Store =>
+        {
             w.refuse(&e);
             Ok(())
         }
@@ -536,7 +613,11 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
     let mut w = new_world(args);
     // A few exclusive names turn premium by registration time.
     let mut registry = SimulatedRegistry::new(args.seed);
-    for n in w.names.iter().filter(|n| n.model == AllocationModel::Exclusive) {
+    for n in w
+        .names
+        .iter()
+        .filter(|n| n.model == AllocationModel::Exclusive)
+    {
         if backorder::core::rng::hash64(args.seed, n.domain.as_bytes()) % 100 == 0 {
             registry.mark_premium(&n.domain);
         }
@@ -565,7 +646,9 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         let next_action = w.next_time();
         let next_wake = engine.next_wake()?;
         let next = [next_action, next_wake].into_iter().flatten().min();
-        let Some(next) = next.filter(|t| *t <= end) else { break };
+        let Some(next) = next.filter(|t| *t <= end) else {
+            break;
+        };
         if next > clock.now() {
             clock.set(next);
         }
@@ -593,14 +676,19 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         }
     }
     if std::env::var_os("DROP_DAY_PHASES").is_some() {
-        eprintln!("phase simulate {:?} ({iterations} iterations, {steps} steps)", started.elapsed());
+        eprintln!(
+            "phase simulate {:?} ({iterations} iterations, {steps} steps)",
+            started.elapsed()
+        );
     }
     clock.set(end);
     let report = engine.tick()?;
     tick_errors.extend(report.errors);
 
-    let mut by_status: BTreeMap<String, u64> =
-        Status::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
+    let mut by_status: BTreeMap<String, u64> = Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), 0))
+        .collect();
     let mut backorders = 0u64;
     for a in &w.accounts {
         for b in engine.backorders(a)? {
@@ -641,17 +729,33 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        println!("drop day (seed {}): {} names, {} accounts, {} backorders", args.seed, w.names.len(), w.accounts.len(), backorders);
+        println!(
+            "drop day (seed {}): {} names, {} accounts, {} backorders",
+            args.seed,
+            w.names.len(),
+            w.accounts.len(),
+            backorders
+        );
         println!("  drops worked {drops}, caught {caught}, auctions {auctions}");
-        println!("  captured {} USD, released {} USD, refunded to payment methods {} USD",
-            out["captured_total"].as_str().unwrap_or(""), out["released_total"].as_str().unwrap_or(""),
-            out["refunded_to_payment_method"].as_str().unwrap_or(""));
+        println!(
+            "  captured {} USD, released {} USD, refunded to payment methods {} USD",
+            out["captured_total"].as_str().unwrap_or(""),
+            out["released_total"].as_str().unwrap_or(""),
+            out["refunded_to_payment_method"].as_str().unwrap_or("")
+        );
         println!("  final statuses:");
         for (s, n) in &by_status {
             println!("    {s:<16} {n:>8}");
         }
         println!("  customer requests refused: {:?}", w.refused);
-        println!("  ledger audit: {}", if ledger_balanced { "clean".to_string() } else { format!("{} problems", audit.problems.len()) });
+        println!(
+            "  ledger audit: {}",
+            if ledger_balanced {
+                "clean".to_string()
+            } else {
+                format!("{} problems", audit.problems.len())
+            }
+        );
         println!("  elapsed {elapsed_ms} ms");
     }
     for p in audit.problems.iter().take(20) {

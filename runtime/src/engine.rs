@@ -374,7 +374,9 @@ impl Engine {
     pub fn set_outstanding(&self, id: &str, amount: Decimal) -> Result<Account> {
         self.write(|tx, _, _, _| {
             if amount < Decimal::ZERO {
-                return Err(Error::InvalidAmount("outstanding must not be negative".into()));
+                return Err(Error::InvalidAmount(
+                    "outstanding must not be negative".into(),
+                ));
             }
             let mut a = tx
                 .account(id)?
@@ -482,7 +484,12 @@ impl Engine {
     }
 
     /// Changes a backorder's contact handles.
-    pub fn modify_backorder(&self, account: &str, id: u64, contacts: Contacts) -> Result<Backorder> {
+    pub fn modify_backorder(
+        &self,
+        account: &str,
+        id: u64,
+        contacts: Contacts,
+    ) -> Result<Backorder> {
         self.write(|tx, policies, now, _| {
             backorder::modify_contacts(tx, policies, now, account, id, &contacts)
         })
@@ -570,7 +577,9 @@ impl Engine {
             }
             WakeKey::Auction(id) => {
                 let house = self.house.clone();
-                self.write(|tx, policies, _, _| auction::wake(tx, policies, house.as_ref(), now, id))
+                self.write(|tx, policies, _, _| {
+                    auction::wake(tx, policies, house.as_ref(), now, id)
+                })
             }
         }
     }

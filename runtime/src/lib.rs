@@ -21,5 +21,12 @@ pub use backorder_core::{
     Transfer,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{full_contacts, open_store, Engine, EngineBuilder, NewAccount, StatementLine, TickReport};
+pub use engine::{
+    full_contacts, open_store, Engine, EngineBuilder, NewAccount, StatementLine, TickReport,
+};
 pub use registry::SimulatedRegistry;
+
+/// The README's example, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
