@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::key::Key;
 use crate::ledger::{LedgerAccountKind, ReservationState, TransferKind};
 use crate::lifecycle::{history_follows_table, Status};
 use crate::name::DomainName;
@@ -60,12 +61,19 @@ struct Totals {
 
 const PAGE: usize = 4096;
 
+/// Adds without panicking: a corrupted store must give a report, not a crash. A saturated
+/// total never equals a stored one, so the mismatch is reported.
+fn sat_add(total: &mut Decimal, x: Decimal) {
+    *total = total.saturating_add(x);
+}
+
+fn sat_sub(total: &mut Decimal, x: Decimal) {
+    *total = total.saturating_sub(x);
+}
+
 /// The running totals of an account, without allocating its key again for every transfer.
-fn totals<'a>(derived: &'a mut HashMap<String, Totals>, key: &str) -> &'a mut Totals {
-    if !derived.contains_key(key) {
-        derived.insert(key.to_string(), Totals::default());
-    }
-    derived.get_mut(key).expect("inserted above")
+fn totals<'a>(derived: &'a mut HashMap<Key, Totals>, key: &Key) -> &'a mut Totals {
+    derived.entry(key.clone()).or_default()
 }
 /// Stop listing after this many problems; the first ones say enough.
 const MAX_PROBLEMS: usize = 200;
@@ -81,7 +89,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     let mut r = AuditReport::default();
 
     // 1. Replay the journal.
-    let mut derived: HashMap<String, Totals> = HashMap::new();
+    let mut derived: HashMap<Key, Totals> = HashMap::new();
     // Per reservation: how often it was resolved, and the first resolution's kind and amount.
     let mut resolutions: HashMap<u64, (u32, TransferKind, Decimal)> = HashMap::new();
     let mut reserves: HashMap<u64, Decimal> = HashMap::new();
@@ -102,7 +110,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             };
             let label = format!("{kind} {}", t.currency);
             match r.journal_totals.get_mut(&label) {
-                Some(v) => *v += t.amount,
+                Some(v) => sat_add(v, t.amount),
                 None => {
                     r.journal_totals.insert(label, t.amount);
                 }
@@ -112,12 +120,18 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             }
             match t.kind {
                 TransferKind::Fund | TransferKind::Charge | TransferKind::Payout => {
-                    totals(&mut derived, &t.debit).debits_posted += t.amount;
-                    totals(&mut derived, &t.credit).credits_posted += t.amount;
+                    sat_add(&mut totals(&mut derived, &t.debit).debits_posted, t.amount);
+                    sat_add(
+                        &mut totals(&mut derived, &t.credit).credits_posted,
+                        t.amount,
+                    );
                 }
                 TransferKind::Reserve => {
-                    totals(&mut derived, &t.debit).debits_pending += t.amount;
-                    totals(&mut derived, &t.credit).credits_pending += t.amount;
+                    sat_add(&mut totals(&mut derived, &t.debit).debits_pending, t.amount);
+                    sat_add(
+                        &mut totals(&mut derived, &t.credit).credits_pending,
+                        t.amount,
+                    );
                     reserves.insert(t.id, t.amount);
                 }
                 TransferKind::Capture | TransferKind::Release => {
@@ -133,14 +147,17 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                         continue;
                     };
                     resolutions.entry(pid).or_insert((0, t.kind, t.amount)).0 += 1;
-                    totals(&mut derived, &t.debit).debits_pending -= held;
-                    totals(&mut derived, &t.credit).credits_pending -= held;
+                    sat_sub(&mut totals(&mut derived, &t.debit).debits_pending, held);
+                    sat_sub(&mut totals(&mut derived, &t.credit).credits_pending, held);
                     if t.kind == TransferKind::Capture {
                         if t.amount > held {
                             problem(&mut r, format!("capture {} exceeds its reservation", t.id));
                         }
-                        totals(&mut derived, &t.debit).debits_posted += t.amount;
-                        totals(&mut derived, &t.credit).credits_posted += t.amount;
+                        sat_add(&mut totals(&mut derived, &t.debit).debits_posted, t.amount);
+                        sat_add(
+                            &mut totals(&mut derived, &t.credit).credits_posted,
+                            t.amount,
+                        );
                     }
                 }
             }
@@ -148,8 +165,8 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
 
     // 2. Stored balances equal the derived ones; customers never below zero; debits = credits.
-    let mut open_by_account: HashMap<String, Decimal> = HashMap::new();
-    let mut after_key: Option<String> = None;
+    let mut open_by_account: HashMap<Key, Decimal> = HashMap::new();
+    let mut after_key: Option<Key> = None;
     let mut seen_accounts = HashSet::new();
     loop {
         let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
@@ -174,8 +191,14 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                     ),
                 );
             }
-            r.total_debits += a.debits_pending + a.debits_posted;
-            r.total_credits += a.credits_pending + a.credits_posted;
+            sat_add(
+                &mut r.total_debits,
+                a.debits_pending.saturating_add(a.debits_posted),
+            );
+            sat_add(
+                &mut r.total_credits,
+                a.credits_pending.saturating_add(a.credits_posted),
+            );
             if a.kind == LedgerAccountKind::Customer && a.available() < Decimal::ZERO {
                 problem(
                     &mut r,
@@ -195,7 +218,9 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
             );
         }
     }
-    if r.total_debits != r.total_credits {
+    if r.total_debits == Decimal::MAX || r.total_credits == Decimal::MAX {
+        problem(&mut r, "journal totals exceed the decimal range".into());
+    } else if r.total_debits != r.total_credits {
         let p = format!(
             "total debits {} differ from total credits {}",
             r.total_debits, r.total_credits
@@ -235,7 +260,10 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                 );
             }
             if res.state == ReservationState::Pending {
-                *open_by_account.entry(res.account.clone()).or_default() += res.amount;
+                sat_add(
+                    open_by_account.entry(res.account.clone()).or_default(),
+                    res.amount,
+                );
             }
             if let Some(b) = res.backorder {
                 let d = deposits.entry(b).or_default();
@@ -259,7 +287,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
     drop(resolutions);
     drop(reserves);
-    let mut after_key: Option<String> = None;
+    let mut after_key: Option<Key> = None;
     loop {
         let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
         let Some(last) = page.last() else { break };

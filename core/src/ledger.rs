@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::key::Key;
 use crate::money::{require_positive, Currency, Money};
 
 /// What kind of ledger account.
@@ -33,7 +34,7 @@ pub enum LedgerAccountKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerAccount {
     /// The customer's account id, or `@funding:USD` and the like for the ledger's own accounts.
-    pub key: String,
+    pub key: Key,
     /// What it is.
     pub kind: LedgerAccountKind,
     /// Its currency.
@@ -52,7 +53,7 @@ impl LedgerAccount {
     /// A new account at zero.
     pub fn new(key: &str, kind: LedgerAccountKind, currency: Currency) -> LedgerAccount {
         LedgerAccount {
-            key: key.to_string(),
+            key: Key::from(key),
             kind,
             currency,
             debits_pending: Decimal::ZERO,
@@ -112,7 +113,7 @@ pub struct Balance {
 impl From<&LedgerAccount> for Balance {
     fn from(a: &LedgerAccount) -> Balance {
         Balance {
-            account: a.key.clone(),
+            account: a.key.to_string(),
             currency: a.currency,
             balance: a.balance(),
             reserved: a.reserved(),
@@ -145,13 +146,13 @@ pub struct Transfer {
     /// Journal position, strictly increasing; a reserve's id is its reservation id.
     pub id: u64,
     /// The idempotency key.
-    pub key: String,
+    pub key: Key,
     /// What it does.
     pub kind: TransferKind,
     /// Account debited.
-    pub debit: String,
+    pub debit: Key,
     /// Account credited.
-    pub credit: String,
+    pub credit: Key,
     /// Amount (for a release: the amount voided).
     pub amount: Decimal,
     /// Currency.
@@ -185,9 +186,9 @@ pub struct Reservation {
     /// Equals the id of the reserving transfer.
     pub id: u64,
     /// The customer.
-    pub account: String,
+    pub account: Key,
     /// The credited (revenue) account.
-    pub credit: String,
+    pub credit: Key,
     /// Amount held.
     pub amount: Decimal,
     /// Currency.
@@ -204,8 +205,8 @@ pub struct Reservation {
 pub trait LedgerStore {
     /// A ledger account by key.
     fn ledger_account(&mut self, key: &str) -> Result<Option<LedgerAccount>>;
-    /// Inserts or replaces a ledger account.
-    fn put_ledger_account(&mut self, account: &LedgerAccount) -> Result<()>;
+    /// Inserts or replaces a ledger account (taken by value: the ledger is done with it).
+    fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()>;
     /// The transfer recorded under an idempotency key.
     fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>>;
     /// The next journal id (strictly increasing).
@@ -214,11 +215,12 @@ pub trait LedgerStore {
     fn insert_transfer(&mut self, transfer: &Transfer) -> Result<()>;
     /// A reservation by id.
     fn reservation(&mut self, id: u64) -> Result<Option<Reservation>>;
-    /// Inserts or replaces a reservation.
-    fn put_reservation(&mut self, reservation: &Reservation) -> Result<()>;
+    /// Inserts or replaces a reservation (taken by value).
+    fn put_reservation(&mut self, reservation: Reservation) -> Result<()>;
 }
 
-/// A request to the ledger, the fields compared on an idempotent repeat.
+/// A request to the ledger, the fields compared on an idempotent repeat (all but the time: a
+/// retry comes later by nature).
 struct Request<'a> {
     key: &'a str,
     kind: TransferKind,
@@ -227,6 +229,20 @@ struct Request<'a> {
     amount: Option<Decimal>,
     currency: Option<Currency>,
     pending_id: Option<u64>,
+    /// `None` for capture and release: they take the reservation's backorder.
+    backorder: Option<Option<u64>>,
+}
+
+/// `a + b`, or [`Error::InvalidAmount`] when the sum leaves `Decimal`'s range: no operation may
+/// panic on amounts a host passes in.
+fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_add(b)
+        .ok_or_else(|| Error::InvalidAmount("the total would overflow".into()))
+}
+
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_sub(b)
+        .ok_or_else(|| Error::InvalidAmount("the total would overflow".into()))
 }
 
 /// Returns the earlier result for a repeated key, or an error when the fields differ.
@@ -239,7 +255,8 @@ fn replay<S: LedgerStore + ?Sized>(tx: &mut S, req: &Request<'_>) -> Result<Opti
         && t.credit == req.credit
         && req.amount.is_none_or(|a| a == t.amount)
         && req.currency.is_none_or(|c| c == t.currency)
-        && t.pending_id == req.pending_id;
+        && t.pending_id == req.pending_id
+        && req.backorder.is_none_or(|b| b == t.backorder);
     if same {
         Ok(Some(t))
     } else {
@@ -263,15 +280,16 @@ fn customer<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<Ledger
     }
 }
 
+/// One of the ledger's own accounts under `key` (from [`system_account_key`]), opened on first use.
 fn system<S: LedgerStore + ?Sized>(
     tx: &mut S,
+    key: &str,
     kind: LedgerAccountKind,
     currency: Currency,
 ) -> Result<LedgerAccount> {
-    let key = system_account_key(kind, currency);
     Ok(tx
-        .ledger_account(&key)?
-        .unwrap_or_else(|| LedgerAccount::new(&key, kind, currency)))
+        .ledger_account(key)?
+        .unwrap_or_else(|| LedgerAccount::new(key, kind, currency)))
 }
 
 /// Opens a customer's ledger account at zero. Fails with [`Error::AccountExists`] if it exists.
@@ -284,7 +302,7 @@ pub fn open_customer<S: LedgerStore + ?Sized>(
     if tx.ledger_account(account)?.is_some() {
         return Err(Error::AccountExists(account.to_string()));
     }
-    tx.put_ledger_account(&LedgerAccount::new(
+    tx.put_ledger_account(LedgerAccount::new(
         account,
         LedgerAccountKind::Customer,
         currency,
@@ -309,16 +327,16 @@ fn posted<S: LedgerStore + ?Sized>(
 ) -> Result<Transfer> {
     if debit.kind == LedgerAccountKind::Customer && debit.available() < amount {
         return Err(Error::InsufficientFunds {
-            account: debit.key.clone(),
+            account: debit.key.to_string(),
             needed: Money::new(amount, debit.currency).to_string(),
             available: Money::new(debit.available(), debit.currency).to_string(),
         });
     }
-    debit.debits_posted += amount;
-    credit.credits_posted += amount;
+    debit.debits_posted = add(debit.debits_posted, amount)?;
+    credit.credits_posted = add(credit.credits_posted, amount)?;
     let t = Transfer {
         id: tx.next_transfer_id()?,
-        key: key.to_string(),
+        key: Key::from(key),
         kind,
         debit: debit.key.clone(),
         credit: credit.key.clone(),
@@ -328,8 +346,8 @@ fn posted<S: LedgerStore + ?Sized>(
         backorder,
         at: now,
     };
-    tx.put_ledger_account(&debit)?;
-    tx.put_ledger_account(&credit)?;
+    tx.put_ledger_account(debit)?;
+    tx.put_ledger_account(credit)?;
     tx.insert_transfer(&t)?;
     Ok(t)
 }
@@ -371,13 +389,14 @@ pub fn fund<S: LedgerStore + ?Sized>(
         amount: Some(amount.amount),
         currency: Some(amount.currency),
         pending_id: None,
+        backorder: Some(None),
     };
     if let Some(t) = replay(tx, &req)? {
         return Ok(t);
     }
     let credit = customer(tx, account)?;
     let value = checked_amount(&credit, amount)?;
-    let debit = system(tx, LedgerAccountKind::Funding, credit.currency)?;
+    let debit = system(tx, &funding, LedgerAccountKind::Funding, credit.currency)?;
     posted(tx, key, TransferKind::Fund, debit, credit, value, None, now)
 }
 
@@ -445,13 +464,14 @@ fn to_system<S: LedgerStore + ?Sized>(
         amount: Some(amount.amount),
         currency: Some(amount.currency),
         pending_id: None,
+        backorder: Some(backorder),
     };
     if let Some(t) = replay(tx, &req)? {
         return Ok(t);
     }
     let debit = customer(tx, account)?;
     let value = checked_amount(&debit, amount)?;
-    let credit = system(tx, to, debit.currency)?;
+    let credit = system(tx, &credit_key, to, debit.currency)?;
     posted(tx, key, kind, debit, credit, value, backorder, now)
 }
 
@@ -474,6 +494,7 @@ pub fn reserve<S: LedgerStore + ?Sized>(
         amount: Some(amount.amount),
         currency: Some(amount.currency),
         pending_id: None,
+        backorder: Some(backorder),
     };
     if let Some(t) = replay(tx, &req)? {
         return Ok(t);
@@ -487,13 +508,13 @@ pub fn reserve<S: LedgerStore + ?Sized>(
             available: Money::new(debit.available(), debit.currency).to_string(),
         });
     }
-    let mut credit = system(tx, LedgerAccountKind::Revenue, debit.currency)?;
-    debit.debits_pending += value;
-    credit.credits_pending += value;
+    let mut credit = system(tx, &revenue, LedgerAccountKind::Revenue, debit.currency)?;
+    debit.debits_pending = add(debit.debits_pending, value)?;
+    credit.credits_pending = add(credit.credits_pending, value)?;
     let id = tx.next_transfer_id()?;
     let t = Transfer {
         id,
-        key: key.to_string(),
+        key: Key::from(key),
         kind: TransferKind::Reserve,
         debit: debit.key.clone(),
         credit: credit.key.clone(),
@@ -503,28 +524,20 @@ pub fn reserve<S: LedgerStore + ?Sized>(
         backorder,
         at: now,
     };
-    tx.put_ledger_account(&debit)?;
-    tx.put_ledger_account(&credit)?;
     tx.insert_transfer(&t)?;
-    tx.put_reservation(&Reservation {
+    tx.put_ledger_account(credit)?;
+    tx.put_reservation(Reservation {
         id,
-        account: debit.key,
-        credit: credit.key,
+        account: debit.key.clone(),
+        credit: t.credit.clone(),
         amount: value,
         currency: debit.currency,
         state: ReservationState::Pending,
         backorder,
         resolved_by: None,
     })?;
+    tx.put_ledger_account(debit)?;
     Ok(t)
-}
-
-fn open_reservation<S: LedgerStore + ?Sized>(tx: &mut S, id: u64) -> Result<Reservation> {
-    let r = tx.reservation(id)?.ok_or(Error::ReservationNotFound(id))?;
-    if r.state != ReservationState::Pending {
-        return Err(Error::ReservationResolved(id));
-    }
-    Ok(r)
 }
 
 /// Posts `amount` of a reservation (at most what it holds); the rest is voided.
@@ -572,6 +585,7 @@ fn resolve<S: LedgerStore + ?Sized>(
             amount: capture,
             currency: Some(r.currency),
             pending_id: Some(reservation),
+            backorder: None,
         };
         if let Some(t) = replay(tx, &req)? {
             return Ok(t);
@@ -579,7 +593,11 @@ fn resolve<S: LedgerStore + ?Sized>(
     } else if tx.transfer_by_key(key)?.is_some() {
         return Err(Error::IdempotencyConflict(key.to_string()));
     }
-    let mut r = open_reservation(tx, reservation)?;
+    let mut r = match known {
+        Some(r) if r.state == ReservationState::Pending => r,
+        Some(_) => return Err(Error::ReservationResolved(reservation)),
+        None => return Err(Error::ReservationNotFound(reservation)),
+    };
     let posted_amount = match capture {
         Some(a) => {
             require_positive(&Money::new(a, r.currency))?;
@@ -597,14 +615,14 @@ fn resolve<S: LedgerStore + ?Sized>(
     let mut credit = tx
         .ledger_account(&r.credit)?
         .ok_or_else(|| Error::Internal(format!("ledger account {} missing", r.credit)))?;
-    debit.debits_pending -= r.amount;
-    credit.credits_pending -= r.amount;
-    debit.debits_posted += posted_amount;
-    credit.credits_posted += posted_amount;
+    debit.debits_pending = sub(debit.debits_pending, r.amount)?;
+    credit.credits_pending = sub(credit.credits_pending, r.amount)?;
+    debit.debits_posted = add(debit.debits_posted, posted_amount)?;
+    credit.credits_posted = add(credit.credits_posted, posted_amount)?;
     let id = tx.next_transfer_id()?;
     let t = Transfer {
         id,
-        key: key.to_string(),
+        key: Key::from(key),
         kind,
         debit: debit.key.clone(),
         credit: credit.key.clone(),
@@ -619,9 +637,9 @@ fn resolve<S: LedgerStore + ?Sized>(
         None => ReservationState::Released,
     };
     r.resolved_by = Some(id);
-    tx.put_ledger_account(&debit)?;
-    tx.put_ledger_account(&credit)?;
+    tx.put_ledger_account(debit)?;
+    tx.put_ledger_account(credit)?;
     tx.insert_transfer(&t)?;
-    tx.put_reservation(&r)?;
+    tx.put_reservation(r)?;
     Ok(t)
 }

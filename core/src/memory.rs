@@ -14,6 +14,7 @@ use crate::backorder::{Allocation, Backorder};
 use crate::catalog::PendingDeletion;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::key::Key;
 use crate::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
 use crate::name::DomainName;
 use crate::policy::TldPolicy;
@@ -40,7 +41,10 @@ enum Undo {
     EventAppended,
     EventsPruned(Vec<Event>),
     Command(String, Option<CommandRecord>),
-    LedgerAccount(String, Option<LedgerAccount>),
+    /// A ledger account was replaced: the old record (it carries its key).
+    LedgerAccountReplaced(LedgerAccount),
+    /// A ledger account was created under this key.
+    LedgerAccountInserted(Key),
     TransferInserted,
     Reservation(u64, Option<Reservation>),
 }
@@ -78,13 +82,13 @@ pub struct MemoryStore {
     wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
     events: VecDeque<Event>,
     commands: HashMap<String, CommandRecord>,
-    ledger_accounts: HashMap<String, LedgerAccount>,
+    ledger_accounts: HashMap<Key, LedgerAccount>,
     /// Ledger account keys in order, for paging.
-    ledger_order: BTreeSet<String>,
+    ledger_order: BTreeSet<Key>,
     /// Transfer ids are dense from 1: transfer `id` is at index `id - 1`.
     transfers: Vec<Transfer>,
-    transfer_keys: HashMap<String, u64>,
-    transfers_by_account: HashMap<String, Vec<u64>>,
+    transfer_keys: HashMap<Key, u64>,
+    transfers_by_account: HashMap<Key, Vec<u64>>,
     reservations: BTreeMap<u64, Reservation>,
 }
 
@@ -229,20 +233,20 @@ impl MemoryStore {
                     self.commands.remove(&k);
                 }
             },
-            Undo::LedgerAccount(k, v) => match v {
-                Some(v) => {
-                    self.ledger_accounts.insert(k, v);
+            Undo::LedgerAccountReplaced(old) => {
+                if let Some(slot) = self.ledger_accounts.get_mut(old.key.as_str()) {
+                    *slot = old;
                 }
-                None => {
-                    self.ledger_accounts.remove(&k);
-                    self.ledger_order.remove(&k);
-                }
-            },
+            }
+            Undo::LedgerAccountInserted(k) => {
+                self.ledger_accounts.remove(&k);
+                self.ledger_order.remove(&k);
+            }
             Undo::TransferInserted => {
                 if let Some(t) = self.transfers.pop() {
-                    self.transfer_keys.remove(&t.key);
+                    self.transfer_keys.remove(t.key.as_str());
                     for acct in [&t.debit, &t.credit] {
-                        if let Some(v) = self.transfers_by_account.get_mut(acct) {
+                        if let Some(v) = self.transfers_by_account.get_mut(acct.as_str()) {
                             v.pop();
                         }
                     }
@@ -281,17 +285,21 @@ impl LedgerStore for MemoryStore {
         Ok(self.ledger_accounts.get(key).cloned())
     }
 
-    fn put_ledger_account(&mut self, account: &LedgerAccount) -> Result<()> {
-        let old = match self.ledger_accounts.get_mut(&account.key) {
-            Some(slot) => Some(std::mem::replace(slot, account.clone())),
-            None => {
-                self.ledger_accounts
-                    .insert(account.key.clone(), account.clone());
-                self.ledger_order.insert(account.key.clone());
-                None
+    fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()> {
+        match self.ledger_accounts.get_mut(account.key.as_str()) {
+            Some(slot) => {
+                let old = std::mem::replace(slot, account);
+                if self.in_tx {
+                    self.undo.push(Undo::LedgerAccountReplaced(old));
+                }
             }
-        };
-        self.log(|| Undo::LedgerAccount(account.key.clone(), old));
+            None => {
+                let key = account.key.clone();
+                self.ledger_order.insert(key.clone());
+                self.ledger_accounts.insert(key.clone(), account);
+                self.log(|| Undo::LedgerAccountInserted(key));
+            }
+        }
         Ok(())
     }
 
@@ -314,7 +322,7 @@ impl LedgerStore for MemoryStore {
             )));
         }
         if self.transfer_keys.contains_key(&t.key) {
-            return Err(Error::IdempotencyConflict(t.key.clone()));
+            return Err(Error::IdempotencyConflict(t.key.to_string()));
         }
         self.transfer_keys.insert(t.key.clone(), t.id);
         for acct in [&t.debit, &t.credit] {
@@ -334,9 +342,10 @@ impl LedgerStore for MemoryStore {
         Ok(self.reservations.get(&id).cloned())
     }
 
-    fn put_reservation(&mut self, r: &Reservation) -> Result<()> {
-        let old = self.reservations.insert(r.id, r.clone());
-        self.log(|| Undo::Reservation(r.id, old));
+    fn put_reservation(&mut self, r: Reservation) -> Result<()> {
+        let id = r.id;
+        let old = self.reservations.insert(id, r);
+        self.log(|| Undo::Reservation(id, old));
         Ok(())
     }
 }

@@ -434,7 +434,7 @@ impl Engine {
                     balance_change,
                     reserved_change,
                     backorder: t.backorder,
-                    key: t.key,
+                    key: t.key.to_string(),
                 });
             }
             Ok(out)
