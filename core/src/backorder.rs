@@ -210,7 +210,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// What a repeated request must match: a stable hash of every field of the request.
-fn fingerprint(req: &PlaceBackorder) -> String {
+fn fingerprint(req: &PlaceBackorder) -> u64 {
     let c = &req.contacts;
     let mut h = 0u64;
     for field in [
@@ -226,13 +226,7 @@ fn fingerprint(req: &PlaceBackorder) -> String {
         // Chain field hashes so that moving bytes between fields changes the result.
         h = crate::rng::hash64(h, field.as_bytes());
     }
-    let mut out = String::with_capacity(16);
-    for shift in (0..64).step_by(4).rev() {
-        out.push(char::from(
-            b"0123456789abcdef"[((h >> shift) & 0xf) as usize],
-        ));
-    }
-    out
+    h
 }
 
 /// Places a backorder (SPEC §2 step 1 / Alibaba "Backorder Now").
@@ -340,12 +334,17 @@ pub fn place<S: Store + ?Sized>(
         paid: Decimal::ZERO,
         auth_code: None,
         registered_until: None,
-        history: vec![HistoryEntry {
-            at: now,
-            from: None,
-            to: status,
-            reason,
-        }],
+        // A backorder's history holds four to six changes; room for them now saves regrowth.
+        history: {
+            let mut h = Vec::with_capacity(6);
+            h.push(HistoryEntry {
+                at: now,
+                from: None,
+                to: status,
+                reason,
+            });
+            h
+        },
     };
     apply_drop_time(&mut b, policy, drop_at);
     emit(
@@ -374,8 +373,8 @@ pub fn place<S: Store + ?Sized>(
     }
     save(tx, &b, None)?;
     if let Some(key) = &req.idempotency_key {
-        tx.put_command(&CommandRecord {
-            key: key.clone(),
+        tx.put_command(CommandRecord {
+            key: key.as_str().into(),
             fingerprint: fingerprint(req),
             result: b.id,
         })?;

@@ -40,7 +40,7 @@ enum Undo {
     Wake(WakeKey, Option<DateTime<Utc>>),
     EventAppended,
     EventsPruned(Vec<Event>),
-    Command(String, Option<CommandRecord>),
+    Command(Key, Option<CommandRecord>),
     /// A ledger account was replaced: the old record (it carries its key).
     LedgerAccountReplaced(LedgerAccount),
     /// A ledger account was created under this key.
@@ -81,7 +81,7 @@ pub struct MemoryStore {
     wakes: HashMap<WakeKey, DateTime<Utc>>,
     wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
     events: VecDeque<Event>,
-    commands: HashMap<String, CommandRecord>,
+    commands: HashMap<Key, CommandRecord>,
     ledger_accounts: HashMap<Key, LedgerAccount>,
     /// Ledger account keys in order, for paging.
     ledger_order: BTreeSet<Key>,
@@ -498,6 +498,9 @@ impl Store for MemoryStore {
     }
 
     fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()> {
+        if self.wakes.get(&key).copied() == at {
+            return Ok(()); // unchanged: most saves keep the wake-up they had
+        }
         let old = self.set_wake_raw(key, at);
         self.log(|| Undo::Wake(key, old));
         Ok(())
@@ -549,9 +552,10 @@ impl Store for MemoryStore {
         Ok(self.commands.get(key).cloned())
     }
 
-    fn put_command(&mut self, r: &CommandRecord) -> Result<()> {
-        let old = self.commands.insert(r.key.clone(), r.clone());
-        self.log(|| Undo::Command(r.key.clone(), old));
+    fn put_command(&mut self, r: CommandRecord) -> Result<()> {
+        let key = r.key.clone();
+        let old = self.commands.insert(key.clone(), r);
+        self.log(|| Undo::Command(key, old));
         Ok(())
     }
 

@@ -66,9 +66,9 @@ impl From<&Backorder> for BackorderHead {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRecord {
     /// The key.
-    pub key: String,
-    /// The request's fields, as compared on a repeat.
-    pub fingerprint: String,
+    pub key: crate::key::Key,
+    /// A stable hash of the request's fields, compared on a repeat.
+    pub fingerprint: u64,
     /// The id of what the command created.
     pub result: u64,
 }
@@ -153,7 +153,7 @@ pub trait Store: LedgerStore + Send {
     /// The command recorded under an idempotency key.
     fn command(&mut self, key: &str) -> Result<Option<CommandRecord>>;
     /// Records a command under its idempotency key.
-    fn put_command(&mut self, record: &CommandRecord) -> Result<()>;
+    fn put_command(&mut self, record: CommandRecord) -> Result<()>;
 
     /// Ledger accounts with key greater than `after`, ascending, at most `limit`.
     fn ledger_accounts_after(
