@@ -89,7 +89,7 @@ impl Contacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// The host's id for the customer.
-    pub id: String,
+    pub id: crate::key::Key,
     /// The currency of its prepaid balance.
     pub currency: Currency,
     /// Default contact handles for its backorders.

@@ -21,7 +21,7 @@ pub struct Backorder {
     /// The application id.
     pub id: u64,
     /// The customer.
-    pub account: String,
+    pub account: crate::key::Key,
     /// The name.
     pub domain: DomainName,
     /// The zone's allocation model when placed.
@@ -83,7 +83,7 @@ pub struct Allocation {
     /// The drop it was caught at.
     pub drop_at: DateTime<Utc>,
     /// The customer it went to.
-    pub account: String,
+    pub account: crate::key::Key,
     /// The winning backorder.
     pub backorder: u64,
     /// When allocated.

@@ -109,7 +109,7 @@ pub struct Event {
     /// When it happened.
     pub at: DateTime<Utc>,
     /// The customer to notify, if any.
-    pub account: Option<String>,
+    pub account: Option<crate::key::Key>,
     /// The backorder concerned, if any.
     pub backorder: Option<u64>,
     /// The name concerned, if any.

@@ -32,7 +32,7 @@ enum Counter {
 enum Undo {
     Counter(Counter, u64),
     Policy(String, Option<TldPolicy>),
-    Account(String, Option<Account>),
+    Account(Key, Option<Account>),
     Pending(DomainName, Option<PendingDeletion>),
     Backorder(u64, Option<Box<Backorder>>),
     Auction(u64, Option<Box<Auction>>),
@@ -68,14 +68,14 @@ pub struct MemoryStore {
     next_auction: u64,
     next_event: u64,
     policies: BTreeMap<String, TldPolicy>,
-    accounts: HashMap<String, Account>,
+    accounts: HashMap<Key, Account>,
     /// Account ids in order, for paging.
-    account_order: BTreeSet<String>,
+    account_order: BTreeSet<Key>,
     pending: HashMap<DomainName, PendingDeletion>,
     /// Backorder ids are dense from 1: backorder `id` is at index `id - 1`.
     backorders: Vec<Backorder>,
     by_name: HashMap<DomainName, Vec<u64>>,
-    by_account: HashMap<String, Vec<u64>>,
+    by_account: HashMap<Key, Vec<u64>>,
     auctions: BTreeMap<u64, Auction>,
     allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
     wakes: HashMap<WakeKey, DateTime<Utc>>,
@@ -415,7 +415,7 @@ impl Store for MemoryStore {
             .account_order
             .range::<str, _>((lower, Bound::Unbounded))
             .take(limit)
-            .cloned()
+            .map(|k| k.to_string())
             .collect())
     }
 

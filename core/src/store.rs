@@ -32,7 +32,7 @@ pub struct NewEvent {
     /// When.
     pub at: DateTime<Utc>,
     /// The customer to notify.
-    pub account: Option<String>,
+    pub account: Option<crate::key::Key>,
     /// The backorder concerned.
     pub backorder: Option<u64>,
     /// The name concerned.

@@ -439,7 +439,7 @@ fn react(
             let Some(account) = e
                 .account
                 .as_ref()
-                .and_then(|a| w.account_index.get(a))
+                .and_then(|a| w.account_index.get(a.as_str()))
                 .copied()
             else {
                 continue;

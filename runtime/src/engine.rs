@@ -342,7 +342,7 @@ impl Engine {
             }
             ledger::open_customer(tx, &new.id, new.currency)?;
             let a = Account {
-                id: new.id.clone(),
+                id: new.id.as_str().into(),
                 currency: new.currency,
                 contacts: new.contacts.clone(),
                 outstanding: Decimal::ZERO,
