@@ -5,8 +5,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::money::Currency;
+use crate::ledger::{self, Transfer};
+use crate::money::{Currency, Money};
 use crate::policy::RequiredContacts;
+use crate::store::Store;
 
 /// Checks a host-supplied account id: 1 to 64 printable ASCII characters without spaces, not
 /// starting with `@` (reserved for the ledger's own accounts).
@@ -99,4 +101,41 @@ pub struct Account {
     pub outstanding: Decimal,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// The ledger key for an idempotency key a host supplied: scoped to the operation and the account,
+/// so one customer's key can never collide with another's, nor with the engine's own keys (which
+/// never start with `host:`).
+///
+/// ```
+/// assert_eq!(backorder_core::account::host_key("fund", "alice", "t-1").unwrap(), "host:fund:alice:t-1");
+/// assert!(backorder_core::account::host_key("fund", "alice", "").is_err());
+/// ```
+pub fn host_key(operation: &str, account: &str, key: &str) -> Result<String> {
+    if key.is_empty() || key.len() > 200 {
+        return Err(Error::InvalidArgument(
+            "idempotency key must be 1-200 bytes".into(),
+        ));
+    }
+    Ok(format!("host:{operation}:{account}:{key}"))
+}
+
+/// Tops up a customer's prepaid balance in the account's currency; repeating `key` returns the
+/// first top-up (a different amount under the same key is [`Error::IdempotencyConflict`]).
+pub fn top_up<S: Store + ?Sized>(
+    tx: &mut S,
+    account: &str,
+    amount: rust_decimal::Decimal,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Transfer> {
+    let scoped = host_key("fund", account, key)?;
+    let currency = tx
+        .account(account)?
+        .ok_or_else(|| Error::AccountNotFound(account.chars().take(64).collect()))?
+        .currency;
+    ledger::fund(tx, &scoped, account, &Money::new(amount, currency), now).map_err(|e| match e {
+        Error::IdempotencyConflict(_) => Error::IdempotencyConflict(key.to_string()),
+        other => other,
+    })
 }

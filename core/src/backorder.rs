@@ -239,17 +239,18 @@ pub fn place<S: Store + ?Sized>(
     now: DateTime<Utc>,
     req: &PlaceBackorder,
 ) -> Result<Backorder> {
-    if let Some(key) = &req.idempotency_key {
-        if let Some(rec) = tx.command(key)? {
+    let command_key = match &req.idempotency_key {
+        Some(key) => Some(crate::account::host_key("place", &req.account, key)?),
+        None => None,
+    };
+    if let Some(scoped) = &command_key {
+        if let Some(rec) = tx.command(scoped)? {
             if rec.fingerprint != fingerprint(req) {
-                return Err(Error::IdempotencyConflict(key.clone()));
+                return Err(Error::IdempotencyConflict(
+                    req.idempotency_key.clone().unwrap_or_default(),
+                ));
             }
             return load(tx, rec.result);
-        }
-        if key.is_empty() || key.len() > 200 {
-            return Err(Error::InvalidArgument(
-                "idempotency key must be 1-200 bytes".into(),
-            ));
         }
     }
     let domain = DomainName::parse(&req.domain)?;
@@ -372,9 +373,9 @@ pub fn place<S: Store + ?Sized>(
         )?;
     }
     save(tx, &b, None)?;
-    if let Some(key) = &req.idempotency_key {
+    if let Some(scoped) = command_key {
         tx.put_command(CommandRecord {
-            key: key.as_str().into(),
+            key: scoped.into(),
             fingerprint: fingerprint(req),
             result: b.id,
         })?;

@@ -387,20 +387,11 @@ impl Engine {
         })
     }
 
-    /// Tops up an account's prepaid balance in its currency; idempotent by key.
+    /// Tops up an account's prepaid balance in its currency; idempotent by key (keys are scoped to
+    /// the account: two customers may use the same key).
     pub fn fund(&self, account: &str, amount: Decimal, idempotency_key: &str) -> Result<Transfer> {
         self.write(|tx, _, now, _| {
-            let currency = tx
-                .account(account)?
-                .ok_or_else(|| Error::AccountNotFound(account.chars().take(64).collect()))?
-                .currency;
-            ledger::fund(
-                tx,
-                idempotency_key,
-                account,
-                &backorder_core::Money::new(amount, currency),
-                now,
-            )
+            backorder_core::account::top_up(tx, account, amount, idempotency_key, now)
         })
     }
 
