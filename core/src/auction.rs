@@ -292,7 +292,7 @@ pub(crate) fn schedule<S: Store + ?Sized>(
     now: DateTime<Utc>,
     domain: &DomainName,
     drop_at: DateTime<Utc>,
-    backorders: &mut [Backorder],
+    backorders: Vec<Backorder>,
 ) -> Result<u64> {
     let id = tx.next_auction_id()?;
     let starts_at = now + Duration::seconds(policy.auction.start_delay_secs);
@@ -322,19 +322,25 @@ pub(crate) fn schedule<S: Store + ?Sized>(
     };
     tx.put_auction(&a)?;
     tx.set_wake(WakeKey::Auction(id), Some(starts_at))?;
-    for b in backorders.iter_mut() {
+    for mut b in backorders {
         b.auction = Some(id);
-        set_status(tx, b, Status::AuctionPending, Reason::AuctionScheduled, now)?;
+        set_status(
+            tx,
+            &mut b,
+            Status::AuctionPending,
+            Reason::AuctionScheduled,
+            now,
+        )?;
         emit(
             tx,
             now,
-            b,
+            &b,
             EventKind::AuctionInvitation {
                 auction: id,
                 starts_at,
                 ends_at,
                 opening_price: a.opening_price,
-                currency: a.currency.to_string(),
+                currency: a.currency,
             },
         )?;
         save(tx, b, None)?;
@@ -480,7 +486,7 @@ fn close<S: Store + ?Sized>(
                 EventKind::AuctionWon {
                     auction: a.id,
                     price,
-                    currency: a.currency.to_string(),
+                    currency: a.currency,
                     pay_by,
                     second_chance: false,
                 },
@@ -490,7 +496,7 @@ fn close<S: Store + ?Sized>(
             refund_to_balance(tx, now, &b)?;
             emit(tx, now, &b, EventKind::AuctionLost { auction: a.id })?;
         }
-        save(tx, &b, None)?;
+        save(tx, b, None)?;
     }
     Ok(Some(pay_by))
 }
@@ -507,7 +513,7 @@ fn refund_to_balance<S: Store + ?Sized>(
             b,
             EventKind::Refunded {
                 amount,
-                currency: b.price.currency.to_string(),
+                currency: b.price.currency,
                 destination: RefundDestination::Balance,
             },
         )?;
@@ -534,7 +540,7 @@ fn lapse<S: Store + ?Sized>(
             set_status(tx, &mut b, Status::AuctionLost, reason, now)?;
             refund_to_balance(tx, now, &b)?;
             emit(tx, now, &b, EventKind::AuctionLost { auction: a.id })?;
-            save(tx, &b, None)?;
+            save(tx, b, None)?;
         }
     }
     a.offer += 1;
@@ -569,12 +575,12 @@ fn lapse<S: Store + ?Sized>(
         EventKind::AuctionWon {
             auction: a.id,
             price: next.max,
-            currency: a.currency.to_string(),
+            currency: a.currency,
             pay_by,
             second_chance: true,
         },
     )?;
-    save(tx, &b, None)?;
+    save(tx, b, None)?;
     Ok(Some(pay_by))
 }
 
@@ -642,12 +648,12 @@ pub fn pay<S: Store + ?Sized>(
         &b,
         EventKind::Charged {
             amount: due,
-            currency: currency.to_string(),
+            currency,
         },
     )?;
     allocate(tx, now, &mut b, policy.registration_years)?;
     emit(tx, now, &b, EventKind::AuthCodeIssued { auth_code })?;
-    save(tx, &b, None)?;
+    save(tx, b.clone(), None)?;
     a.state = AuctionState::Sold;
     a.sold_to = Some(backorder);
     a.pay_by = None;

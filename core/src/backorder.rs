@@ -169,11 +169,13 @@ fn scheduled_wake(b: &Backorder) -> Option<DateTime<Utc>> {
 /// Writes the backorder and its next wake-up (`wake`, or the one its status implies).
 pub(crate) fn save<S: Store + ?Sized>(
     tx: &mut S,
-    b: &Backorder,
+    b: Backorder,
     wake: Option<DateTime<Utc>>,
 ) -> Result<()> {
+    let key = WakeKey::Backorder(b.id);
+    let wake = wake.or_else(|| scheduled_wake(&b));
     tx.put_backorder(b)?;
-    tx.set_wake(WakeKey::Backorder(b.id), wake.or_else(|| scheduled_wake(b)))
+    tx.set_wake(key, wake)
 }
 
 pub(crate) fn load<S: Store + ?Sized>(tx: &mut S, id: u64) -> Result<Backorder> {
@@ -367,12 +369,12 @@ pub fn place<S: Store + ?Sized>(
             &b,
             EventKind::PaymentDue {
                 amount: b.price.amount,
-                currency: b.price.currency.to_string(),
+                currency: b.price.currency,
                 due_by: b.finalization_at,
             },
         )?;
     }
-    save(tx, &b, None)?;
+    save(tx, b.clone(), None)?;
     if let Some(scoped) = command_key {
         tx.put_command(CommandRecord {
             key: scoped.into(),
@@ -443,7 +445,7 @@ pub fn cancel<S: Store + ?Sized>(
             &b,
             EventKind::Refunded {
                 amount,
-                currency: b.price.currency.to_string(),
+                currency: b.price.currency,
                 destination: crate::event::RefundDestination::Balance,
             },
         )?;
@@ -457,7 +459,7 @@ pub fn cancel<S: Store + ?Sized>(
         Reason::CancelledByCustomer,
         now,
     )?;
-    save(tx, &b, None)?;
+    save(tx, b.clone(), None)?;
     Ok(b)
 }
 
@@ -518,7 +520,7 @@ pub fn modify_contacts<S: Store + ?Sized>(
     b.contacts = contacts.clone();
     b.updated_at = now;
     recheck_contacts(tx, policies, &acct, &mut b, now)?;
-    save(tx, &b, None)?;
+    save(tx, b.clone(), None)?;
     Ok(b)
 }
 
@@ -540,7 +542,7 @@ pub fn set_account_contacts<S: Store + ?Sized>(
         if matches!(b.status, Status::Incomplete | Status::Requested)
             && recheck_contacts(tx, policies, &acct, &mut b, now)?
         {
-            save(tx, &b, None)?;
+            save(tx, b.clone(), None)?;
         }
     }
     Ok(acct)
@@ -595,7 +597,7 @@ pub fn pay_exclusive<S: Store + ?Sized>(
         Reason::PaymentReceived,
         now,
     )?;
-    save(tx, &b, None)?;
+    save(tx, b.clone(), None)?;
     for mut o in unpaid {
         o.amount_due = None;
         o.pay_by = None;
@@ -606,7 +608,7 @@ pub fn pay_exclusive<S: Store + ?Sized>(
             Reason::NameBackorderedByAnother,
             now,
         )?;
-        save(tx, &o, None)?;
+        save(tx, o.clone(), None)?;
     }
     Ok(b)
 }
@@ -643,9 +645,9 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
                     now,
                 )?;
             }
-            save(tx, &b, None)?;
+            save(tx, b, None)?;
         }
-        Status::Requested | Status::Inactive => secure_deposit(tx, now, &mut b)?,
+        Status::Requested | Status::Inactive => secure_deposit(tx, now, b)?,
         Status::PendingPayment => {
             if b.finalization_at.is_some_and(|f| now >= f) {
                 b.amount_due = None;
@@ -658,7 +660,7 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
                     now,
                 )?;
             }
-            save(tx, &b, None)?;
+            save(tx, b, None)?;
         }
         Status::Active | Status::Backordered | Status::Processing => {
             if let Some(drop_at) = b.drop_at.filter(|d| now >= *d) {
@@ -671,7 +673,7 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
                 // A drop whose outcome was never recorded (a crash mid-drop) is retried later.
                 tx.set_wake(WakeKey::Backorder(id), Some(now + Duration::minutes(1)))?;
             } else {
-                save(tx, &b, None)?;
+                save(tx, b, None)?;
             }
         }
         _ => tx.set_wake(WakeKey::Backorder(id), None)?,
@@ -684,7 +686,7 @@ pub fn wake<S: Store + ?Sized>(tx: &mut S, now: DateTime<Utc>, id: u64) -> Resul
 fn secure_deposit<S: Store + ?Sized>(
     tx: &mut S,
     now: DateTime<Utc>,
-    b: &mut Backorder,
+    mut b: Backorder,
 ) -> Result<()> {
     let (Some(opens), Some(deadline)) = (b.deposit_opens_at, b.deposit_deadline_at) else {
         return save(tx, b, None); // drop time unknown: nothing to do yet
@@ -696,14 +698,14 @@ fn secure_deposit<S: Store + ?Sized>(
     match ledger::reserve(tx, &key, &b.account, &b.price, Some(b.id), now) {
         Ok(t) => {
             b.reservation = Some(t.id);
-            set_status(tx, b, Status::Active, Reason::DepositSecured, now)?;
+            set_status(tx, &mut b, Status::Active, Reason::DepositSecured, now)?;
             emit(
                 tx,
                 now,
-                b,
+                &b,
                 EventKind::DepositSecured {
                     amount: t.amount,
-                    currency: t.currency.to_string(),
+                    currency: t.currency,
                 },
             )?;
             save(tx, b, None)
@@ -715,20 +717,26 @@ fn secure_deposit<S: Store + ?Sized>(
                 emit(
                     tx,
                     now,
-                    b,
+                    &b,
                     EventKind::LowBalance {
                         needed: b.price.amount,
                         available,
-                        currency: b.price.currency.to_string(),
+                        currency: b.price.currency,
                     },
                 )?;
             }
             if now >= deadline {
-                set_status(tx, b, Status::Expired, Reason::DepositDeadlinePassed, now)?;
+                set_status(
+                    tx,
+                    &mut b,
+                    Status::Expired,
+                    Reason::DepositDeadlinePassed,
+                    now,
+                )?;
                 return save(tx, b, None);
             }
             if b.status == Status::Requested {
-                set_status(tx, b, Status::Inactive, Reason::InsufficientFunds, now)?;
+                set_status(tx, &mut b, Status::Inactive, Reason::InsufficientFunds, now)?;
             }
             b.updated_at = now;
             let retry = (now + Duration::seconds(b.deposit_retry_secs)).min(deadline);

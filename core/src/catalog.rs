@@ -60,7 +60,7 @@ pub fn upsert<S: Store + ?Sized>(
             let mut b = load(tx, head.id)?;
             apply_drop_time(&mut b, policy, Some(drop_at));
             b.updated_at = now;
-            save(tx, &b, None)?;
+            save(tx, b.clone(), None)?;
             moved += 1;
         }
     }

@@ -91,7 +91,6 @@ pub fn begin_drop<S: Store + ?Sized>(
         if b.status != Status::Processing {
             set_status(tx, &mut b, Status::Processing, Reason::DropStarted, now)?;
         }
-        save(tx, &b, Some(now + Duration::seconds(OUTCOME_TIMEOUT_SECS)))?;
         let j = job.get_or_insert_with(|| DropJob {
             domain: domain.clone(),
             drop_at,
@@ -101,6 +100,7 @@ pub fn begin_drop<S: Store + ?Sized>(
         });
         j.backorders.push(b.id);
         j.value += b.price.amount;
+        save(tx, b, Some(now + Duration::seconds(OUTCOME_TIMEOUT_SECS)))?;
     }
     Ok(job)
 }
@@ -137,13 +137,13 @@ pub fn record_outcome<S: Store + ?Sized>(
         CatchOutcome::Caught => {
             result.caught = true;
             if processing.len() == 1 {
-                let mut b = processing
+                let b = processing
                     .pop()
                     .ok_or_else(|| Error::Internal("empty".into()))?;
-                allocate_single(tx, now, &mut b, policy.registration_years)?;
                 result.successful.push(b.id);
+                allocate_single(tx, now, b, policy.registration_years)?;
             } else if policy.model == AllocationModel::Auction {
-                let id = auction::schedule(tx, policy, now, domain, drop_at, &mut processing)?;
+                let id = auction::schedule(tx, policy, now, domain, drop_at, processing)?;
                 result.auction = Some(id);
             } else {
                 return Err(Error::Internal(format!(
@@ -158,9 +158,9 @@ pub fn record_outcome<S: Store + ?Sized>(
         CatchOutcome::Premium { .. } => Reason::Premium,
         CatchOutcome::RegistryError { .. } => Reason::RegistryError,
     };
-    for mut b in processing {
-        fail(tx, now, &mut b, reason)?;
+    for b in processing {
         result.failed.push(b.id);
+        fail(tx, now, b, reason)?;
     }
     Ok(result)
 }
@@ -170,11 +170,11 @@ pub fn record_outcome<S: Store + ?Sized>(
 fn fail<S: Store + ?Sized>(
     tx: &mut S,
     now: DateTime<Utc>,
-    b: &mut Backorder,
+    mut b: Backorder,
     reason: Reason,
 ) -> Result<()> {
-    set_status(tx, b, Status::Failed, reason, now)?;
-    if let Some(amount) = release_deposit(tx, b, now)? {
+    set_status(tx, &mut b, Status::Failed, reason, now)?;
+    if let Some(amount) = release_deposit(tx, &b, now)? {
         let owes = tx
             .account(&b.account)?
             .is_some_and(|a| a.outstanding > Decimal::ZERO);
@@ -194,10 +194,10 @@ fn fail<S: Store + ?Sized>(
         emit(
             tx,
             now,
-            b,
+            &b,
             EventKind::Refunded {
                 amount,
-                currency: b.price.currency.to_string(),
+                currency: b.price.currency,
                 destination,
             },
         )?;
@@ -209,7 +209,7 @@ fn fail<S: Store + ?Sized>(
 fn allocate_single<S: Store + ?Sized>(
     tx: &mut S,
     now: DateTime<Utc>,
-    b: &mut Backorder,
+    mut b: Backorder,
     years: u32,
 ) -> Result<()> {
     let rid = b
@@ -223,17 +223,17 @@ fn allocate_single<S: Store + ?Sized>(
         now,
     )?;
     b.paid += t.amount;
-    set_status(tx, b, Status::Successful, Reason::Caught, now)?;
+    set_status(tx, &mut b, Status::Successful, Reason::Caught, now)?;
     emit(
         tx,
         now,
-        b,
+        &b,
         EventKind::Charged {
             amount: t.amount,
-            currency: t.currency.to_string(),
+            currency: t.currency,
         },
     )?;
-    allocate(tx, now, b, years)?;
+    allocate(tx, now, &mut b, years)?;
     save(tx, b, None)
 }
 

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::{Reason, Status};
+use crate::money::Currency;
 use crate::name::DomainName;
 use crate::secret::Secret;
 
@@ -31,27 +32,27 @@ pub enum EventKind {
         reason: Reason,
     },
     /// A deposit was reserved from the balance.
-    DepositSecured { amount: Decimal, currency: String },
+    DepositSecured { amount: Decimal, currency: Currency },
     /// The balance did not cover a deposit (sent once per backorder).
     LowBalance {
         needed: Decimal,
         available: Decimal,
-        currency: String,
+        currency: Currency,
     },
     /// Exclusive model: a backorder waits for payment.
     PaymentDue {
         amount: Decimal,
-        currency: String,
+        currency: Currency,
         due_by: Option<DateTime<Utc>>,
     },
     /// A deposit or payment was returned.
     Refunded {
         amount: Decimal,
-        currency: String,
+        currency: Currency,
         destination: RefundDestination,
     },
     /// Money was taken for good (deposit captured, auction price charged).
-    Charged { amount: Decimal, currency: String },
+    Charged { amount: Decimal, currency: Currency },
     /// The name was registered and allocated to the account.
     Allocated { registered_until: DateTime<Utc> },
     /// The account is invited to a private auction.
@@ -60,13 +61,13 @@ pub enum EventKind {
         starts_at: DateTime<Utc>,
         ends_at: DateTime<Utc>,
         opening_price: Decimal,
-        currency: String,
+        currency: Currency,
     },
     /// The auction was won (or a second-chance offer made) and the price is due.
     AuctionWon {
         auction: u64,
         price: Decimal,
-        currency: String,
+        currency: Currency,
         pay_by: DateTime<Utc>,
         second_chance: bool,
     },

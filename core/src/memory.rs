@@ -28,13 +28,15 @@ enum Counter {
     Event,
 }
 
-/// What to restore on rollback, newest last.
+/// What to restore on rollback, newest last. Records are kept inline, not boxed: the log's
+/// buffer is reused by every transaction, so a large variant costs no allocation.
+#[allow(clippy::large_enum_variant)]
 enum Undo {
     Counter(Counter, u64),
     Policy(String, Option<TldPolicy>),
     Account(Key, Option<Account>),
     Pending(DomainName, Option<PendingDeletion>),
-    Backorder(u64, Option<Box<Backorder>>),
+    Backorder(u64, Option<Backorder>),
     Auction(u64, Option<Box<Auction>>),
     Allocation((DomainName, DateTime<Utc>), Option<Allocation>),
     Wake(WakeKey, Option<DateTime<Utc>>),
@@ -200,7 +202,7 @@ impl MemoryStore {
             Undo::Backorder(id, v) => match v {
                 Some(b) => {
                     if let Some(slot) = self.backorders.get_mut((id as usize).wrapping_sub(1)) {
-                        *slot = *b;
+                        *slot = b;
                     }
                 }
                 None => self.remove_backorder_raw(id),
@@ -433,9 +435,10 @@ impl Store for MemoryStore {
         Ok(self.slot(id).cloned())
     }
 
-    fn put_backorder(&mut self, b: &Backorder) -> Result<()> {
-        let old = self.put_backorder_raw(b.clone())?;
-        self.log(|| Undo::Backorder(b.id, old.map(Box::new)));
+    fn put_backorder(&mut self, b: Backorder) -> Result<()> {
+        let id = b.id;
+        let old = self.put_backorder_raw(b)?;
+        self.log(|| Undo::Backorder(id, old));
         Ok(())
     }
 

@@ -106,8 +106,8 @@ pub trait Store: LedgerStore + Send {
 
     /// A backorder by id.
     fn backorder(&mut self, id: u64) -> Result<Option<Backorder>>;
-    /// Inserts or replaces a backorder.
-    fn put_backorder(&mut self, backorder: &Backorder) -> Result<()>;
+    /// Inserts or replaces a backorder (taken by value: callers are done with it).
+    fn put_backorder(&mut self, backorder: Backorder) -> Result<()>;
     /// The backorders on a name (only `account`'s when given), ascending by id, as heads (the
     /// fields placement and drops filter on), so callers load whole records only to change them.
     fn backorders_for_name(

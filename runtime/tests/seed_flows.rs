@@ -181,7 +181,7 @@ fn hexonet_five_steps_with_exact_amounts() {
     );
     assert!(events_of(&e, miss).contains(&EventKind::Refunded {
         amount: dec!(49),
-        currency: "USD".into(),
+        currency: Currency::USD,
         destination: RefundDestination::Balance,
     }));
 
@@ -426,7 +426,7 @@ fn alibaba_pre_release_with_exact_amounts() {
     assert_eq!(g.status, Status::Failed);
     assert!(events_of(&e, gone).contains(&EventKind::Refunded {
         amount: dec!(39),
-        currency: "USD".into(),
+        currency: Currency::USD,
         destination: RefundDestination::OriginalPaymentMethod,
     }));
     // The 39 left the balance for the payment method.
@@ -439,7 +439,7 @@ fn alibaba_pre_release_with_exact_amounts() {
 
     assert!(events_of(&e, owed).contains(&EventKind::Refunded {
         amount: dec!(39),
-        currency: "USD".into(),
+        currency: Currency::USD,
         destination: RefundDestination::Balance,
     }));
     let t = e.backorder("u3", turned).unwrap();
