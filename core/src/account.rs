@@ -35,13 +35,13 @@ pub fn check_account_id(id: &str) -> Result<()> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contacts {
     /// Registrant.
-    pub owner: Option<String>,
+    pub owner: Option<crate::key::Key>,
     /// Administrative contact.
-    pub admin: Option<String>,
+    pub admin: Option<crate::key::Key>,
     /// Technical contact.
-    pub tech: Option<String>,
+    pub tech: Option<crate::key::Key>,
     /// Billing contact.
-    pub billing: Option<String>,
+    pub billing: Option<crate::key::Key>,
 }
 
 impl Contacts {
@@ -59,7 +59,7 @@ impl Contacts {
         Ok(())
     }
 
-    fn roles(&self) -> [(&'static str, &Option<String>); 4] {
+    fn roles(&self) -> [(&'static str, &Option<crate::key::Key>); 4] {
         [
             ("owner", &self.owner),
             ("admin", &self.admin),
