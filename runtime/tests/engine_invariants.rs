@@ -219,8 +219,8 @@ impl Sim {
         prop_assert_eq!(audit.total_debits, audit.total_credits);
         let mut winners: BTreeMap<(String, Option<DateTime<Utc>>), u32> = BTreeMap::new();
         let table: BTreeSet<_> = TRANSITIONS.iter().copied().collect();
-        for account in 0..ACCOUNTS.len() {
-            let balance = self.e.balance(ACCOUNTS[account]).unwrap();
+        for (account, id) in ACCOUNTS.iter().enumerate() {
+            let balance = self.e.balance(id).unwrap();
             // A customer's available balance never goes below zero.
             prop_assert!(balance.available >= Decimal::ZERO);
             // Reserved equals the sum of the deposits the open backorders hold.
@@ -250,7 +250,7 @@ impl Sim {
                         .or_default() += 1;
                 }
             }
-            prop_assert_eq!(balance.reserved, held, "account {}", ACCOUNTS[account]);
+            prop_assert_eq!(balance.reserved, held, "account {}", id);
         }
         // A caught name is allocated at most once.
         prop_assert!(winners.values().all(|n| *n == 1), "{:?}", winners);
