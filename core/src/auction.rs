@@ -8,10 +8,10 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::backorder::{emit, load, load_owned, release_deposit, save, set_status, Backorder};
+use crate::backorder::{emit, load, load_owned, refund, save, set_status, Backorder};
 use crate::catch::allocate;
 use crate::error::{Error, Result};
-use crate::event::{EventKind, RefundDestination};
+use crate::event::EventKind;
 use crate::ledger::{self, ReservationState};
 use crate::lifecycle::{Reason, Status};
 use crate::money::{require_positive, Currency, Money};
@@ -493,32 +493,12 @@ fn close<S: Store + ?Sized>(
             )?;
         } else {
             set_status(tx, &mut b, Status::AuctionLost, Reason::AuctionLost, now)?;
-            refund_to_balance(tx, now, &b)?;
+            refund(tx, now, &b)?;
             emit(tx, now, &b, EventKind::AuctionLost { auction: a.id })?;
         }
         save(tx, b, None)?;
     }
     Ok(Some(pay_by))
-}
-
-fn refund_to_balance<S: Store + ?Sized>(
-    tx: &mut S,
-    now: DateTime<Utc>,
-    b: &Backorder,
-) -> Result<()> {
-    if let Some(amount) = release_deposit(tx, b, now)? {
-        emit(
-            tx,
-            now,
-            b,
-            EventKind::Refunded {
-                amount,
-                currency: b.price.currency,
-                destination: RefundDestination::Balance,
-            },
-        )?;
-    }
-    Ok(())
 }
 
 fn lapse<S: Store + ?Sized>(
@@ -538,7 +518,7 @@ fn lapse<S: Store + ?Sized>(
             b.amount_due = None;
             b.pay_by = None;
             set_status(tx, &mut b, Status::AuctionLost, reason, now)?;
-            refund_to_balance(tx, now, &b)?;
+            refund(tx, now, &b)?;
             emit(tx, now, &b, EventKind::AuctionLost { auction: a.id })?;
             save(tx, b, None)?;
         }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::{Account, Contacts};
 use crate::error::{Error, Result};
-use crate::event::EventKind;
+use crate::event::{EventKind, RefundDestination};
 use crate::ledger;
 use crate::lifecycle::{check_transition, HistoryEntry, Reason, Status};
 use crate::money::Money;
@@ -414,6 +414,46 @@ pub(crate) fn release_deposit<S: Store + ?Sized>(
     Ok(Some(t.amount))
 }
 
+/// Releases the backorder's open deposit (if any) and announces the refund. SPEC §2: auction-model
+/// deposits return to the balance; an exclusive-model payment goes back to the original payment
+/// method (a payout the host executes) unless the account owes the registrar money, in which case
+/// it stays in the balance.
+pub(crate) fn refund<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    b: &Backorder,
+) -> Result<()> {
+    let Some(amount) = release_deposit(tx, b, now)? else {
+        return Ok(());
+    };
+    let owes = tx
+        .account(&b.account)?
+        .is_some_and(|a| a.outstanding > Decimal::ZERO);
+    let destination = if b.model == AllocationModel::Exclusive && !owes {
+        ledger::payout(
+            tx,
+            &format!("bo:{}:payout", b.id),
+            &b.account,
+            &Money::new(amount, b.price.currency),
+            Some(b.id),
+            now,
+        )?;
+        RefundDestination::OriginalPaymentMethod
+    } else {
+        RefundDestination::Balance
+    };
+    emit(
+        tx,
+        now,
+        b,
+        EventKind::Refunded {
+            amount,
+            currency: b.price.currency,
+            destination,
+        },
+    )
+}
+
 /// Cancels a backorder (SPEC §2): allowed until the finalization date and never once processing
 /// began; a paid exclusive backorder cannot be cancelled. An ACTIVE deposit is released.
 pub fn cancel<S: Store + ?Sized>(
@@ -438,18 +478,7 @@ pub fn cancel<S: Store + ?Sized>(
         }
     }
     before_finalization(&b, now)?;
-    if let Some(amount) = release_deposit(tx, &b, now)? {
-        emit(
-            tx,
-            now,
-            &b,
-            EventKind::Refunded {
-                amount,
-                currency: b.price.currency,
-                destination: crate::event::RefundDestination::Balance,
-            },
-        )?;
-    }
+    refund(tx, now, &b)?;
     b.amount_due = None;
     b.pay_by = None;
     set_status(
@@ -501,15 +530,7 @@ pub fn modify_contacts<S: Store + ?Sized>(
 ) -> Result<Backorder> {
     contacts.validate()?;
     let mut b = load_owned(tx, account, id)?;
-    if !matches!(
-        b.status,
-        Status::Requested
-            | Status::Incomplete
-            | Status::Inactive
-            | Status::Active
-            | Status::PendingPayment
-            | Status::Backordered
-    ) {
+    if !b.status.awaits_drop() {
         return Err(Error::StatusDoesNotAllow {
             status: b.status.to_string(),
             operation: "modify".into(),

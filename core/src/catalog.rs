@@ -20,7 +20,6 @@ pub struct PendingDeletion {
 
 use crate::backorder::{apply_drop_time, load, save};
 use crate::error::Result;
-use crate::lifecycle::Status;
 use crate::policy::PolicyTable;
 use crate::store::Store;
 
@@ -47,16 +46,7 @@ pub fn upsert<S: Store + ?Sized>(
     }
     let mut moved = 0;
     for head in tx.backorders_for_name(domain, None)? {
-        let waiting = matches!(
-            head.status,
-            Status::Requested
-                | Status::Incomplete
-                | Status::Inactive
-                | Status::Active
-                | Status::PendingPayment
-                | Status::Backordered
-        );
-        if waiting && head.drop_at != Some(drop_at) {
+        if head.status.awaits_drop() && head.drop_at != Some(drop_at) {
             let mut b = load(tx, head.id)?;
             apply_drop_time(&mut b, policy, Some(drop_at));
             b.updated_at = now;

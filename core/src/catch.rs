@@ -6,9 +6,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::auction;
-use crate::backorder::{emit, load, release_deposit, save, set_status, Allocation, Backorder};
+use crate::backorder::{emit, load, refund, save, set_status, Allocation, Backorder};
 use crate::error::{Error, Result};
-use crate::event::{EventKind, RefundDestination};
+use crate::event::EventKind;
 use crate::ledger;
 use crate::lifecycle::{Reason, Status};
 use crate::name::DomainName;
@@ -165,8 +165,7 @@ pub fn record_outcome<S: Store + ?Sized>(
     Ok(result)
 }
 
-/// FAILED: the deposit (or exclusive payment) is released at once; in the exclusive model it goes
-/// on to the original payment method unless the account owes the registrar money.
+/// FAILED: the deposit (or exclusive payment) is refunded at once.
 fn fail<S: Store + ?Sized>(
     tx: &mut S,
     now: DateTime<Utc>,
@@ -174,34 +173,7 @@ fn fail<S: Store + ?Sized>(
     reason: Reason,
 ) -> Result<()> {
     set_status(tx, &mut b, Status::Failed, reason, now)?;
-    if let Some(amount) = release_deposit(tx, &b, now)? {
-        let owes = tx
-            .account(&b.account)?
-            .is_some_and(|a| a.outstanding > Decimal::ZERO);
-        let destination = if b.model == AllocationModel::Exclusive && !owes {
-            ledger::payout(
-                tx,
-                &format!("bo:{}:payout", b.id),
-                &b.account,
-                &crate::Money::new(amount, b.price.currency),
-                Some(b.id),
-                now,
-            )?;
-            RefundDestination::OriginalPaymentMethod
-        } else {
-            RefundDestination::Balance
-        };
-        emit(
-            tx,
-            now,
-            &b,
-            EventKind::Refunded {
-                amount,
-                currency: b.price.currency,
-                destination,
-            },
-        )?;
-    }
+    refund(tx, now, &b)?;
     save(tx, b, None)
 }
 

@@ -99,9 +99,9 @@ impl Status {
         !TRANSITIONS.iter().any(|(from, _)| *from == Some(self))
     }
 
-    /// True while the backorder still waits for its drop (it blocks a second backorder by the same
-    /// account on the same name).
-    pub fn is_open(self) -> bool {
+    /// True before processing began: the backorder still follows its name's deletion time (a
+    /// changed time moves it) and may still be modified.
+    pub fn awaits_drop(self) -> bool {
         matches!(
             self,
             Status::Requested
@@ -110,8 +110,13 @@ impl Status {
                 | Status::Inactive
                 | Status::PendingPayment
                 | Status::Backordered
-                | Status::Processing
         )
+    }
+
+    /// True while the backorder still waits for its drop (it blocks a second backorder by the same
+    /// account on the same name).
+    pub fn is_open(self) -> bool {
+        self.awaits_drop() || self == Status::Processing
     }
 }
 
