@@ -117,7 +117,11 @@ pub fn host_key(operation: &str, account: &str, key: &str) -> Result<String> {
             "idempotency key must be 1-200 bytes".into(),
         ));
     }
-    Ok(format!("host:{operation}:{account}:{key}"))
+    let mut scoped = String::with_capacity(7 + operation.len() + account.len() + key.len());
+    for part in ["host:", operation, ":", account, ":", key] {
+        scoped.push_str(part);
+    }
+    Ok(scoped)
 }
 
 /// Tops up a customer's prepaid balance in the account's currency; repeating `key` returns the

@@ -62,11 +62,10 @@ impl DomainName {
         if ascii.len() > MAX_NAME_LEN {
             return Err(format!("longer than {MAX_NAME_LEN} characters"));
         }
-        let labels: Vec<&str> = ascii.split('.').collect();
-        if labels.len() < 2 {
+        if !ascii.contains('.') {
             return Err("needs a name and a zone".into());
         }
-        for label in &labels {
+        for label in ascii.split('.') {
             if label.is_empty() {
                 return Err("has an empty label".into());
             }
@@ -96,7 +95,8 @@ impl DomainName {
                 }
             }
         }
-        if labels[labels.len() - 1].bytes().all(|b| b.is_ascii_digit()) {
+        let zone = ascii.rsplit('.').next().unwrap_or(ascii);
+        if zone.bytes().all(|b| b.is_ascii_digit()) {
             return Err("the zone is numeric".into());
         }
         Ok(())
