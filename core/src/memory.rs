@@ -1,8 +1,7 @@
 //! The in-memory store: every table in ordinary collections, with an undo log so that a rolled-back
 //! transaction leaves nothing behind. Fast, and the reference the durable stores are tested against.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Hash maps with a fast hasher that is still seeded per process (keys come from customers).
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -82,10 +81,7 @@ pub struct MemoryStore {
     auctions: BTreeMap<u64, Auction>,
     allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
     wakes: HashMap<WakeKey, DateTime<Utc>>,
-    /// Wake-ups, earliest first, with lazy deletion: an entry counts only while `wakes` still holds
-    /// its time for its key. Stale entries are dropped when they surface, and the heap is rebuilt
-    /// from `wakes` when they outnumber the live ones. A rollback re-pushes every time it restores.
-    wake_heap: BinaryHeap<Reverse<(DateTime<Utc>, WakeKey)>>,
+    wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
     events: VecDeque<Event>,
     commands: HashMap<Key, CommandRecord>,
     ledger_accounts: HashMap<Key, LedgerAccount>,
@@ -126,21 +122,16 @@ impl MemoryStore {
 
     fn set_wake_raw(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
         let old = match at {
-            Some(t) => {
-                self.wake_heap.push(Reverse((t, key)));
-                self.wakes.insert(key, t)
-            }
+            Some(t) => self.wakes.insert(key, t),
             None => self.wakes.remove(&key),
         };
-        if self.wake_heap.len() > 2 * self.wakes.len() + 1024 {
-            self.wake_heap = self.wakes.iter().map(|(k, t)| Reverse((*t, *k))).collect();
+        if let Some(o) = old {
+            self.wake_queue.remove(&(o, key));
+        }
+        if let Some(t) = at {
+            self.wake_queue.insert((t, key));
         }
         old
-    }
-
-    /// True when the heap entry is the key's current wake-up.
-    fn live(&self, t: DateTime<Utc>, key: WakeKey) -> bool {
-        self.wakes.get(&key) == Some(&t)
     }
 
     fn slot(&self, id: u64) -> Option<&Backorder> {
@@ -519,35 +510,17 @@ impl Store for MemoryStore {
     }
 
     fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>> {
-        let mut out: Vec<(DateTime<Utc>, WakeKey)> = Vec::new();
-        let mut seen: HashMap<WakeKey, ()> = HashMap::default();
-        while out.len() < limit {
-            let Some(Reverse((t, key))) = self.wake_heap.peek().copied() else {
-                break;
-            };
-            if t > now {
-                break;
-            }
-            self.wake_heap.pop();
-            // Keep live entries once (a rollback may have pushed a duplicate); drop stale ones.
-            if self.live(t, key) && seen.insert(key, ()).is_none() {
-                out.push((t, key));
-            }
-        }
-        for entry in &out {
-            self.wake_heap.push(Reverse(*entry));
-        }
-        Ok(out)
+        Ok(self
+            .wake_queue
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .take(limit)
+            .copied()
+            .collect())
     }
 
     fn next_wake(&mut self) -> Result<Option<DateTime<Utc>>> {
-        while let Some(Reverse((t, key))) = self.wake_heap.peek().copied() {
-            if self.live(t, key) {
-                return Ok(Some(t));
-            }
-            self.wake_heap.pop();
-        }
-        Ok(None)
+        Ok(self.wake_queue.first().map(|(t, _)| *t))
     }
 
     fn append_event(&mut self, e: NewEvent) -> Result<u64> {
@@ -652,7 +625,7 @@ mod tests {
         let (a, b) = (WakeKey::Backorder(1), WakeKey::Auction(1));
         s.set_wake(a, Some(t(5))).unwrap();
         s.set_wake(b, Some(t(3))).unwrap();
-        s.set_wake(a, Some(t(2))).unwrap(); // moved earlier: the t(5) entry is stale
+        s.set_wake(a, Some(t(2))).unwrap(); // moved earlier
         assert_eq!(s.next_wake().unwrap(), Some(t(2)));
         assert_eq!(s.due(t(10), 10).unwrap(), vec![(t(2), a), (t(3), b)]);
         s.set_wake(a, None).unwrap();
@@ -667,22 +640,11 @@ mod tests {
         s.set_wake(a, Some(t(1))).unwrap();
         s.begin().unwrap();
         s.set_wake(a, Some(t(9))).unwrap();
-        // Inside the transaction the old entry is stale and is dropped from the queue…
+        // Inside the transaction the wake-up has moved…
         assert_eq!(s.due(t(5), 10).unwrap(), vec![]);
         s.rollback().unwrap();
-        // …and the rollback brings it back, once.
+        // …and the rollback brings the old one back, once.
         assert_eq!(s.due(t(5), 10).unwrap(), vec![(t(1), a)]);
         assert_eq!(s.next_wake().unwrap(), Some(t(1)));
-    }
-
-    #[test]
-    fn stale_entries_do_not_accumulate() {
-        let mut s = MemoryStore::new();
-        let a = WakeKey::Backorder(1);
-        for h in 0..10_000 {
-            s.set_wake(a, Some(t(h))).unwrap();
-        }
-        assert!(s.wake_heap.len() <= 2 * s.wakes.len() + 1025);
-        assert_eq!(s.due(t(20_000), 10).unwrap(), vec![(t(9_999), a)]);
     }
 }
