@@ -426,10 +426,11 @@ pub(crate) fn refund<S: Store + ?Sized>(
     let Some(amount) = release_deposit(tx, b, now)? else {
         return Ok(());
     };
-    let owes = tx
-        .account(&b.account)?
-        .is_some_and(|a| a.outstanding > Decimal::ZERO);
-    let destination = if b.model == AllocationModel::Exclusive && !owes {
+    let to_payment_method = b.model == AllocationModel::Exclusive
+        && !tx
+            .account(&b.account)?
+            .is_some_and(|a| a.outstanding > Decimal::ZERO);
+    let destination = if to_payment_method {
         ledger::payout(
             tx,
             &format!("bo:{}:payout", b.id),

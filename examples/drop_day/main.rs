@@ -436,6 +436,16 @@ fn react(
         cursor = last.seq;
         for e in events {
             *counts.entry(e.kind.name()).or_insert(0u64) += 1;
+            let reacts = matches!(
+                e.kind,
+                EventKind::AuctionInvitation { .. }
+                    | EventKind::AuctionWon { .. }
+                    | EventKind::PaymentDue { .. }
+                    | EventKind::LowBalance { .. }
+            );
+            if !reacts {
+                continue;
+            }
             let Some(account) = e
                 .account
                 .as_ref()
