@@ -462,6 +462,14 @@ impl Store for MemoryStore {
         Ok(self.by_account.get(account).cloned().unwrap_or_default())
     }
 
+    fn count_by_status(&mut self) -> Result<BTreeMap<crate::lifecycle::Status, u64>> {
+        let mut counts = BTreeMap::new();
+        for b in &self.backorders {
+            *counts.entry(b.status).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
     fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>> {
         let start = (after as usize).min(self.backorders.len());
         Ok(self.backorders[start..]

@@ -117,6 +117,10 @@ pub trait Store: LedgerStore + Send {
     ) -> Result<Vec<BackorderHead>>;
     /// Ids of every backorder of an account, ascending.
     fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>>;
+    /// How many backorders are in each status (statuses with none are absent).
+    fn count_by_status(
+        &mut self,
+    ) -> Result<std::collections::BTreeMap<crate::lifecycle::Status, u64>>;
     /// Backorders with id greater than `after`, ascending, at most `limit` (for audits and exports).
     fn backorders_after(&mut self, after: u64, limit: usize) -> Result<Vec<Backorder>>;
 

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use backorder::core::rng::SplitMix64;
-use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder, Status};
+use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder};
 use backorder::{Clock, Engine, EventKind, ManualClock, NewAccount, SimulatedRegistry};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -695,17 +695,12 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
     let report = engine.tick()?;
     tick_errors.extend(report.errors);
 
-    let mut by_status: BTreeMap<String, u64> = Status::ALL
-        .iter()
-        .map(|s| (s.as_str().to_string(), 0))
+    let by_status: BTreeMap<String, u64> = engine
+        .status_counts()?
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), n))
         .collect();
-    let mut backorders = 0u64;
-    for a in &w.accounts {
-        for b in engine.backorders(a)? {
-            backorders += 1;
-            *by_status.entry(b.status.as_str().to_string()).or_default() += 1;
-        }
-    }
+    let backorders: u64 = by_status.values().sum();
     if std::env::var_os("DROP_DAY_PHASES").is_some() {
         eprintln!("phase count {:?}", started.elapsed());
     }

@@ -474,6 +474,18 @@ impl Engine {
         })
     }
 
+    /// How many backorders are in each status, every status present (0 where none): the
+    /// registrar's dashboard figure.
+    pub fn status_counts(&self) -> Result<std::collections::BTreeMap<Status, u64>> {
+        self.write(|tx, _, _, _| {
+            let mut counts = tx.count_by_status()?;
+            for s in Status::ALL {
+                counts.entry(s).or_insert(0);
+            }
+            Ok(counts)
+        })
+    }
+
     /// Changes a backorder's contact handles.
     pub fn modify_backorder(
         &self,

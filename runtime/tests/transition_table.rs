@@ -203,6 +203,14 @@ fn every_row_of_the_table_is_reached_through_the_engine() {
     assert_eq!(w.get("rich2", contest[1]).status, Status::AuctionLost);
     assert_eq!(w.get("rich3", contest[2]).status, Status::AuctionWon);
 
+    // The dashboard counts agree with the backorders themselves.
+    let mut expected: std::collections::BTreeMap<Status, u64> =
+        Status::ALL.iter().map(|s| (*s, 0)).collect();
+    for (account, id) in &w.placed {
+        *expected.get_mut(&w.get(account, *id).status).unwrap() += 1;
+    }
+    assert_eq!(w.e.status_counts().unwrap(), expected);
+
     let reached = w.rows();
     let table: BTreeSet<(Option<Status>, Status)> = TRANSITIONS.iter().copied().collect();
     let missing: Vec<_> = table.difference(&reached).collect();
