@@ -427,9 +427,9 @@ pub(crate) fn refund<S: Store + ?Sized>(
         return Ok(());
     };
     let to_payment_method = b.model == AllocationModel::Exclusive
-        && !tx
+        && tx
             .account(&b.account)?
-            .is_some_and(|a| a.outstanding > Decimal::ZERO);
+            .is_none_or(|a| a.outstanding <= Decimal::ZERO);
     let destination = if to_payment_method {
         ledger::payout(
             tx,
