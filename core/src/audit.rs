@@ -1,7 +1,9 @@
 //! The auditor: re-derives every balance from the journal and checks every invariant of SPEC §4,
 //! the transition table over every history, and that no drop is allocated twice.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::fast::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -89,10 +91,10 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     let mut r = AuditReport::default();
 
     // 1. Replay the journal.
-    let mut derived: HashMap<Key, Totals> = HashMap::new();
+    let mut derived: HashMap<Key, Totals> = HashMap::default();
     // Per reservation: how often it was resolved, and the first resolution's kind and amount.
-    let mut resolutions: HashMap<u64, (u32, TransferKind, Decimal)> = HashMap::new();
-    let mut reserves: HashMap<u64, Decimal> = HashMap::new();
+    let mut resolutions: HashMap<u64, (u32, TransferKind, Decimal)> = HashMap::default();
+    let mut reserves: HashMap<u64, Decimal> = HashMap::default();
     let mut after = 0;
     loop {
         let page = tx.transfers_after(after, PAGE)?;
@@ -165,9 +167,9 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
 
     // 2. Stored balances equal the derived ones; customers never below zero; debits = credits.
-    let mut open_by_account: HashMap<Key, Decimal> = HashMap::new();
+    let mut open_by_account: HashMap<Key, Decimal> = HashMap::default();
     let mut after_key: Option<Key> = None;
-    let mut seen_accounts = HashSet::new();
+    let mut seen_accounts = HashSet::default();
     loop {
         let page = tx.ledger_accounts_after(after_key.as_deref(), PAGE)?;
         let Some(last) = page.last() else { break };
@@ -229,7 +231,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     }
 
     // 3. Reservations: resolved at most once; state matches the journal; reserved = open sum.
-    let mut deposits: HashMap<u64, DepositSummary> = HashMap::new();
+    let mut deposits: HashMap<u64, DepositSummary> = HashMap::default();
     let mut stored_reservations = 0usize;
     let mut after = 0;
     loop {

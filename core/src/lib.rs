@@ -30,6 +30,14 @@ pub mod rng;
 pub mod secret;
 pub mod store;
 
+/// Hash maps and sets with a fast hasher that is still seeded per process (keys come from
+/// customers, so a fixed hash would invite collisions on purpose). Iteration order is never
+/// observable through the API.
+pub(crate) mod fast {
+    pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+    pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+}
+
 pub use account::{check_account_id, Account, Contacts};
 pub use auction::{Auction, AuctionHouse, AuctionState, AuctionView, ProxyAuction};
 pub use audit::{audit, AuditReport};

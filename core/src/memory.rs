@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Hash maps with a fast hasher that is still seeded per process (keys come from customers).
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+use crate::fast::HashMap;
 
 use chrono::{DateTime, Utc};
 
