@@ -320,7 +320,8 @@ pub(crate) fn schedule<S: Store + ?Sized>(
         pay_by: None,
         sold_to: None,
     };
-    tx.put_auction(&a)?;
+    let (opening_price, currency) = (a.opening_price, a.currency);
+    tx.put_auction(a)?;
     tx.set_wake(WakeKey::Auction(id), Some(starts_at))?;
     for mut b in backorders {
         b.auction = Some(id);
@@ -339,8 +340,8 @@ pub(crate) fn schedule<S: Store + ?Sized>(
                 auction: id,
                 starts_at,
                 ends_at,
-                opening_price: a.opening_price,
-                currency: a.currency,
+                opening_price,
+                currency,
             },
         )?;
         save(tx, b, None)?;
@@ -421,11 +422,12 @@ pub fn bid<S: Store + ?Sized>(
     let settings = &policies.get(a.domain.zone())?.auction;
     let ends_before = a.ends_at;
     house.bid(settings, &mut a, backorder, max, now)?;
-    tx.put_auction(&a)?;
+    let view = make_view(house, settings, &a, backorder);
     if a.ends_at != ends_before {
         tx.set_wake(WakeKey::Auction(aid), Some(a.ends_at))?;
     }
-    Ok(make_view(house, settings, &a, backorder))
+    tx.put_auction(a)?;
+    Ok(view)
 }
 
 /// Time-driven work of an auction: open at the start, close at the end, and at each payment
@@ -454,7 +456,7 @@ pub fn wake<S: Store + ?Sized>(
         AuctionState::AwaitingPayment => a.pay_by,
         AuctionState::Sold | AuctionState::Unsold => None,
     };
-    tx.put_auction(&a)?;
+    tx.put_auction(a)?;
     tx.set_wake(WakeKey::Auction(id), wake_at)
 }
 
@@ -637,7 +639,7 @@ pub fn pay<S: Store + ?Sized>(
     a.state = AuctionState::Sold;
     a.sold_to = Some(backorder);
     a.pay_by = None;
-    tx.put_auction(&a)?;
+    tx.put_auction(a)?;
     tx.set_wake(WakeKey::Auction(aid), None)?;
     Ok(b)
 }

@@ -36,7 +36,7 @@ enum Undo {
     Account(Key, Option<Account>),
     Pending(DomainName, Option<PendingDeletion>),
     Backorder(u64, Option<Backorder>),
-    Auction(u64, Option<Box<Auction>>),
+    Auction(u64, Option<Auction>),
     Allocation((DomainName, DateTime<Utc>), Option<Allocation>),
     Wake(WakeKey, Option<DateTime<Utc>>),
     EventAppended,
@@ -206,7 +206,7 @@ impl MemoryStore {
                 }
                 None => self.remove_backorder_raw(id),
             },
-            Undo::Auction(k, v) => restore(&mut self.auctions, k, v.map(|b| *b)),
+            Undo::Auction(k, v) => restore(&mut self.auctions, k, v),
             Undo::Allocation(k, v) => match v {
                 Some(v) => {
                     self.allocations.insert(k, v);
@@ -482,9 +482,10 @@ impl Store for MemoryStore {
         Ok(self.auctions.get(&id).cloned())
     }
 
-    fn put_auction(&mut self, a: &Auction) -> Result<()> {
-        let old = self.auctions.insert(a.id, a.clone());
-        self.log(|| Undo::Auction(a.id, old.map(Box::new)));
+    fn put_auction(&mut self, a: Auction) -> Result<()> {
+        let id = a.id;
+        let old = self.auctions.insert(id, a);
+        self.log(|| Undo::Auction(id, old));
         Ok(())
     }
 

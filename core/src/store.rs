@@ -126,8 +126,8 @@ pub trait Store: LedgerStore + Send {
 
     /// An auction by id.
     fn auction(&mut self, id: u64) -> Result<Option<Auction>>;
-    /// Inserts or replaces an auction.
-    fn put_auction(&mut self, auction: &Auction) -> Result<()>;
+    /// Inserts or replaces an auction (taken by value).
+    fn put_auction(&mut self, auction: Auction) -> Result<()>;
     /// Auctions with id greater than `after`, ascending, at most `limit`.
     fn auctions_after(&mut self, after: u64, limit: usize) -> Result<Vec<Auction>>;
 
