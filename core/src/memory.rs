@@ -517,6 +517,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    fn wake_of(&mut self, key: WakeKey) -> Result<Option<DateTime<Utc>>> {
+        Ok(self.wakes.get(&key).copied())
+    }
+
     fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>> {
         Ok(self
             .wake_queue

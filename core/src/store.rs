@@ -142,6 +142,8 @@ pub trait Store: LedgerStore + Send {
 
     /// Sets (or with `None` clears) when `key` next has work.
     fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()>;
+    /// When `key` next has work, if it has any.
+    fn wake_of(&mut self, key: WakeKey) -> Result<Option<DateTime<Utc>>>;
     /// Work due at or before `now`, earliest first, at most `limit`.
     fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>>;
     /// The earliest pending wake-up, if any.

@@ -570,9 +570,17 @@ impl Engine {
     }
 
     fn step(&self, key: WakeKey, now: DateTime<Utc>, report: &mut TickReport) -> Result<()> {
+        // An earlier step of this tick may have handled the key already (a drop works every
+        // backorder of the name at once): then there is nothing to do.
+        let due = |tx: &mut dyn Store| Ok::<_, Error>(tx.wake_of(key)?.is_some_and(|t| t <= now));
         match key {
             WakeKey::Backorder(id) => {
-                let outcome = self.write(|tx, _, _, _| backorder::wake(tx, now, id))?;
+                let outcome = self.write(|tx, _, _, _| {
+                    if !due(tx)? {
+                        return Ok(WakeOutcome::Done);
+                    }
+                    backorder::wake(tx, now, id)
+                })?;
                 if let WakeOutcome::DropDue { domain, drop_at } = outcome {
                     self.run_drop(&domain, drop_at, now, report)?;
                 }
@@ -581,6 +589,9 @@ impl Engine {
             WakeKey::Auction(id) => {
                 let house = self.house.clone();
                 self.write(|tx, policies, _, _| {
+                    if !due(tx)? {
+                        return Ok(());
+                    }
                     auction::wake(tx, policies, house.as_ref(), now, id)
                 })
             }
