@@ -2,11 +2,7 @@
 //! HEXONET's five steps (auction model, `.com` fee 49 USD) and Alibaba's pre-release (exclusive
 //! model, `.info` 39 USD).
 
-use std::collections::HashMap;
-
-use backorder::core::{
-    CatchOutcome, DropJob, EventKind, Reason, RefundDestination, Registry, TransferKind,
-};
+use backorder::core::{CatchOutcome, EventKind, Reason, RefundDestination, TransferKind};
 use backorder::{
     full_contacts, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount, PlaceBackorder,
     Status,
@@ -16,17 +12,8 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 /// A registry that answers from a script (default: taken by another registrar).
-#[derive(Default)]
-struct Scripted(HashMap<String, CatchOutcome>);
-
-impl Registry for Scripted {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
-        self.0
-            .get(job.domain.as_str())
-            .cloned()
-            .unwrap_or(CatchOutcome::Taken)
-    }
-}
+mod common;
+use common::Scripted;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap()

@@ -1,9 +1,9 @@
 //! Every row of the transition table is reached through the engine, and operations a status does
 //! not allow are refused with the exact error, changing nothing.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use backorder::core::{CatchOutcome, DropJob, Registry, TRANSITIONS};
+use backorder::core::{CatchOutcome, TRANSITIONS};
 use backorder::{
     full_contacts, Backorder, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount,
     PlaceBackorder, Status,
@@ -11,17 +11,8 @@ use backorder::{
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal_macros::dec;
 
-#[derive(Default)]
-struct Scripted(HashMap<String, CatchOutcome>);
-
-impl Registry for Scripted {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
-        self.0
-            .get(job.domain.as_str())
-            .cloned()
-            .unwrap_or(CatchOutcome::Taken)
-    }
-}
+mod common;
+use common::Scripted;
 
 struct World {
     e: Engine,
