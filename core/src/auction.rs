@@ -281,6 +281,14 @@ impl AuctionHouse for ProxyAuction {
     }
 }
 
+/// The auction a backorder takes part in; a backorder that never went to auction cannot have one.
+fn auction_of(b: &Backorder, operation: &str) -> Result<u64> {
+    b.auction.ok_or_else(|| Error::StatusDoesNotAllow {
+        status: b.status.to_string(),
+        operation: operation.into(),
+    })
+}
+
 fn load_auction<S: Store + ?Sized>(tx: &mut S, id: u64) -> Result<Auction> {
     tx.auction(id)?.ok_or(Error::AuctionNotFound(id))
 }
@@ -358,7 +366,7 @@ pub fn view<S: Store + ?Sized>(
     backorder: u64,
 ) -> Result<AuctionView> {
     let b = load_owned(tx, account, backorder)?;
-    let aid = b.auction.ok_or(Error::AuctionNotFound(0))?;
+    let aid = auction_of(&b, "view auction")?;
     let a = load_auction(tx, aid)?;
     let settings = &policies.get(a.domain.zone())?.auction;
     Ok(make_view(house, settings, &a, backorder))
@@ -417,7 +425,7 @@ pub fn bid<S: Store + ?Sized>(
             operation: "bid".into(),
         });
     }
-    let aid = b.auction.ok_or(Error::AuctionNotFound(0))?;
+    let aid = auction_of(&b, "bid")?;
     let mut a = load_auction(tx, aid)?;
     let settings = &policies.get(a.domain.zone())?.auction;
     let ends_before = a.ends_at;
@@ -584,7 +592,7 @@ pub fn pay<S: Store + ?Sized>(
     if now >= pay_by {
         return Err(Error::PaymentNotDue(backorder));
     }
-    let aid = b.auction.ok_or(Error::AuctionNotFound(0))?;
+    let aid = auction_of(&b, "pay")?;
     let mut a = load_auction(tx, aid)?;
     let policy = policies.get(b.domain.zone())?;
     let deposit = match b.reservation {

@@ -295,3 +295,15 @@ fn operations_a_status_does_not_allow_are_refused_and_change_nothing() {
     }
     assert!(w.e.audit().unwrap().is_clean());
 }
+
+#[test]
+fn a_backorder_without_an_auction_has_none_to_show() {
+    let mut w = World::new(&[]);
+    let drop = w.e.now() + Duration::days(5);
+    w.e.add_pending_deletion("plain.com", drop).unwrap();
+    w.account("a", full_contacts("A-1"), dec!(0));
+    let id = w.place("a", "plain.com");
+    refused(&w, "a", id, ErrorCode::StatusDoesNotAllow, |e| {
+        e.auction("a", id).map(|_| ())
+    });
+}
