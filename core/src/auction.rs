@@ -303,14 +303,21 @@ pub(crate) fn schedule<S: Store + ?Sized>(
     backorders: Vec<Backorder>,
 ) -> Result<u64> {
     let id = tx.next_auction_id()?;
+    // The opening price is the fee the backorders were placed at (a lite order's deposit is lower,
+    // and a later price change applies to later backorders only).
+    let (opening_price, currency) = backorders
+        .iter()
+        .map(|b| (b.price.amount, b.price.currency))
+        .max_by_key(|(amount, _)| *amount)
+        .unwrap_or((policy.price.amount, policy.price.currency));
     let starts_at = now + Duration::seconds(policy.auction.start_delay_secs);
     let ends_at = starts_at + Duration::seconds(policy.auction.duration_secs);
     let a = Auction {
         id,
         domain: domain.clone(),
         drop_at,
-        currency: policy.price.currency,
-        opening_price: policy.price.amount,
+        currency,
+        opening_price,
         participants: backorders
             .iter()
             .map(|b| Participant {

@@ -158,8 +158,9 @@ pub(crate) fn set_status<S: Store + ?Sized>(
 fn scheduled_wake(b: &Backorder) -> Option<DateTime<Utc>> {
     match b.status {
         Status::Incomplete => b.deposit_deadline_at,
-        Status::Requested => b.deposit_opens_at,
-        Status::Inactive => b.deposit_deadline_at,
+        // An INACTIVE backorder saved by anything but the deposit attempt itself (a modify, a
+        // moved deletion time) is retried at once; the attempt then sets the next hourly retry.
+        Status::Requested | Status::Inactive => b.deposit_opens_at,
         Status::PendingPayment => b.finalization_at,
         Status::Active | Status::Backordered => b.drop_at,
         _ => None,
@@ -205,6 +206,9 @@ pub(crate) fn apply_drop_time(
     b.finalization_at = drop_at.map(|d| policy.finalization(d));
     b.deposit_opens_at = drop_at.map(|d| policy.deposit_opens(d));
     b.deposit_deadline_at = drop_at.map(|d| policy.deposit_deadline(d));
+    if b.status == Status::PendingPayment {
+        b.pay_by = b.finalization_at;
+    }
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

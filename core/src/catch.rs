@@ -142,7 +142,11 @@ pub fn record_outcome<S: Store + ?Sized>(
                     .ok_or_else(|| Error::Internal("empty".into()))?;
                 result.successful.push(b.id);
                 allocate_single(tx, now, b, policy.registration_years)?;
-            } else if policy.model == AllocationModel::Auction {
+            } else if processing
+                .iter()
+                .any(|b| b.model == AllocationModel::Auction)
+            {
+                // The model the backorders were placed under decides, not the zone's current one.
                 let id = auction::schedule(tx, policy, now, domain, drop_at, processing)?;
                 result.auction = Some(id);
             } else {
