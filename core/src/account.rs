@@ -112,9 +112,9 @@ pub struct Account {
 /// assert!(backorder_core::account::host_key("fund", "alice", "").is_err());
 /// ```
 pub fn host_key(operation: &str, account: &str, key: &str) -> Result<String> {
-    if key.is_empty() || key.len() > 200 {
+    if key.is_empty() || key.len() > 200 || key.chars().any(char::is_control) {
         return Err(Error::InvalidArgument(
-            "idempotency key must be 1-200 bytes".into(),
+            "idempotency key must be 1-200 bytes without control characters".into(),
         ));
     }
     let mut scoped = String::with_capacity(7 + operation.len() + account.len() + key.len());

@@ -133,6 +133,8 @@ pub(crate) fn set_status<S: Store + ?Sized>(
     now: DateTime<Utc>,
 ) -> Result<()> {
     check_transition(Some(b.status), to)?;
+    // A clock stepped backwards (an NTP correction) must not make history run backwards.
+    let now = b.history.last().map_or(now, |h| h.at.max(now));
     let from = b.status;
     b.history.push(HistoryEntry {
         at: now,

@@ -276,7 +276,7 @@ fn check_key(key: &str) -> Result<()> {
 fn customer<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<LedgerAccount> {
     match tx.ledger_account(account)? {
         Some(a) if a.kind == LedgerAccountKind::Customer => Ok(a),
-        _ => Err(Error::AccountNotFound(account.to_string())),
+        _ => Err(Error::AccountNotFound(account.chars().take(64).collect())),
     }
 }
 

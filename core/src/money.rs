@@ -164,8 +164,19 @@ impl fmt::Debug for Money {
 /// Largest number of decimal places an amount may carry (ISO 4217 minor units never exceed 4).
 pub const MAX_SCALE: u32 = 4;
 
-/// Checks an amount supplied from outside: strictly positive and at most [`MAX_SCALE`] decimals.
+/// Largest single amount accepted from outside (10^15): far beyond any registrar's payment, and
+/// small enough that no sum of them leaves `Decimal`'s range in a bid or a journal total.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// Checks an amount supplied from outside: strictly positive, at most [`MAX_AMOUNT`] and at most
+/// [`MAX_SCALE`] decimals.
 pub fn require_positive(m: &Money) -> Result<(), Error> {
+    if m.amount > MAX_AMOUNT {
+        return Err(Error::InvalidAmount(format!(
+            "{} is larger than {MAX_AMOUNT}",
+            m.amount
+        )));
+    }
     if m.amount <= Decimal::ZERO {
         return Err(Error::InvalidAmount(format!(
             "{} must be greater than zero",
