@@ -19,13 +19,37 @@ pub struct PendingDeletion {
 }
 
 use crate::backorder::{apply_drop_time, load, save};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::policy::PolicyTable;
 use crate::store::Store;
 
+/// The earliest deletion time the catalog takes (1970-01-01T00:00:00Z, as seconds since the epoch).
+pub const EARLIEST_DROP_SECS: i64 = 0;
+/// The latest deletion time the catalog takes (9999-12-31T23:59:59Z): far enough that every window
+/// a policy may set (each at most [`crate::policy::MAX_DURATION_SECS`]) stays in the calendar.
+pub const LATEST_DROP_SECS: i64 = 253_402_300_799;
+
+/// Refuses a deletion time outside the years 1970-9999.
+///
+/// ```
+/// use chrono::{DateTime, Utc};
+/// assert!(backorder_core::catalog::check_drop_time(DateTime::<Utc>::MIN_UTC).is_err());
+/// assert!(backorder_core::catalog::check_drop_time(DateTime::<Utc>::UNIX_EPOCH).is_ok());
+/// ```
+pub fn check_drop_time(drop_at: DateTime<Utc>) -> Result<()> {
+    if (EARLIEST_DROP_SECS..=LATEST_DROP_SECS).contains(&drop_at.timestamp()) {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "deletion time {} is outside 1970-01-01 .. 9999-12-31",
+            drop_at.timestamp()
+        )))
+    }
+}
+
 /// Adds a name to the pending-delete catalog, or moves its deletion time; the open backorders of
 /// the name follow (their finalization date and deposit window with them). Returns how many
-/// backorders moved.
+/// backorders moved. A deletion time outside 1970-9999 is [`Error::InvalidArgument`].
 pub fn upsert<S: Store + ?Sized>(
     tx: &mut S,
     policies: &PolicyTable,
@@ -33,6 +57,7 @@ pub fn upsert<S: Store + ?Sized>(
     domain: &DomainName,
     drop_at: DateTime<Utc>,
 ) -> Result<usize> {
+    check_drop_time(drop_at)?;
     let policy = policies.get(domain.zone())?;
     let previous = tx.pending_deletion(domain)?;
     tx.put_pending_deletion(&PendingDeletion {

@@ -264,11 +264,15 @@ fn replay<S: LedgerStore + ?Sized>(tx: &mut S, req: &Request<'_>) -> Result<Opti
     }
 }
 
+/// The longest idempotency key the ledger keeps, in bytes. Room for a host's 200-byte key scoped by
+/// [`crate::account::host_key`] (`host:<operation>:<account id of up to 64 bytes>:<key>`).
+pub const MAX_KEY_LEN: usize = 320;
+
 fn check_key(key: &str) -> Result<()> {
-    if key.is_empty() || key.len() > 200 {
-        return Err(Error::InvalidArgument(
-            "idempotency key must be 1-200 bytes".into(),
-        ));
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return Err(Error::InvalidArgument(format!(
+            "ledger idempotency key must be 1-{MAX_KEY_LEN} bytes"
+        )));
     }
     Ok(())
 }

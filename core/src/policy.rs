@@ -133,6 +133,10 @@ impl RequiredContacts {
     };
 }
 
+/// The longest duration a policy may set (10 years, in seconds), so that every window computed from
+/// a deletion time stays in the calendar.
+pub const MAX_DURATION_SECS: i64 = 10 * 365 * 24 * 3600;
+
 /// The policy of one zone.
 ///
 /// ```
@@ -202,6 +206,7 @@ impl TldPolicy {
     }
 
     /// Checks that the policy is coherent; a host-supplied policy is refused otherwise.
+    /// Every duration must lie in 0..=[`MAX_DURATION_SECS`].
     pub fn validate(&self) -> Result<()> {
         let bad = |why: &str| {
             Err(Error::InvalidArgument(format!(
@@ -234,10 +239,24 @@ impl TldPolicy {
         {
             return bad("needs deposit lead > deposit deadline >= cutoff >= 0");
         }
-        if self.deposit_retry_secs <= 0 || self.registration_years == 0 {
-            return bad("retry interval and registration years must be positive");
-        }
         let a = &self.auction;
+        let durations = [
+            self.deposit_lead_secs,
+            self.deposit_deadline_secs,
+            self.cutoff_secs,
+            self.deposit_retry_secs,
+            a.start_delay_secs,
+            a.duration_secs,
+            a.anti_sniping_window_secs,
+            a.anti_sniping_extension_secs,
+            a.payment_window_secs,
+        ];
+        if durations.iter().any(|d| *d > MAX_DURATION_SECS) {
+            return bad("durations must be at most MAX_DURATION_SECS (10 years)");
+        }
+        if self.deposit_retry_secs <= 0 || !(1..=10).contains(&self.registration_years) {
+            return bad("retry interval must be positive and registration years 1-10");
+        }
         if a.start_delay_secs < 0
             || a.duration_secs <= 0
             || a.anti_sniping_window_secs < 0

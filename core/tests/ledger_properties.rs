@@ -1838,7 +1838,7 @@ fn capture_exceeds_reservation() {
 fn invalid_argument_empty_key() {
     let mut s = store();
     let r = ledger::reserve(&mut s, "r", "alice", &usd(dec!(10)), None, NOW).unwrap();
-    let long = "k".repeat(201);
+    let long = "k".repeat(ledger::MAX_KEY_LEN + 1);
     for key in ["", long.as_str()] {
         let bad = ErrorCode::InvalidArgument;
         fails_cleanly(&mut s, bad, |s| {
@@ -1856,8 +1856,19 @@ fn invalid_argument_empty_key() {
         fails_cleanly(&mut s, bad, |s| ledger::capture(s, key, r.id, dec!(1), NOW));
         fails_cleanly(&mut s, bad, |s| ledger::release(s, key, r.id, NOW));
     }
-    // 200 bytes is the longest key.
-    ledger::fund(&mut s, &"k".repeat(200), "alice", &usd(dec!(1)), NOW).unwrap();
+    // MAX_KEY_LEN bytes is the longest key, with room for a host's longest key once scoped.
+    ledger::fund(
+        &mut s,
+        &"k".repeat(ledger::MAX_KEY_LEN),
+        "alice",
+        &usd(dec!(1)),
+        NOW,
+    )
+    .unwrap();
+    let longest_host = "a".repeat(64);
+    let scoped =
+        backorder_core::account::host_key("place", &longest_host, &"k".repeat(200)).unwrap();
+    assert!(scoped.len() <= ledger::MAX_KEY_LEN, "{}", scoped.len());
 }
 
 #[test]

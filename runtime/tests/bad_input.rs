@@ -7,6 +7,8 @@
 
 use std::fmt::Debug;
 
+use backorder::core::catalog;
+use backorder::core::policy::MAX_DURATION_SECS;
 use backorder::core::{AuctionState, PendingDeletion, TldPolicy};
 use backorder::{
     full_contacts, Account, Backorder, Balance, Contacts, Currency, Engine, Error, ErrorCode,
@@ -523,7 +525,6 @@ fn an_empty_or_oversized_idempotency_key_is_refused() {
 }
 
 #[test]
-#[ignore = "BUG (open): the 200-byte limit applies to the scoped ledger key host:fund:<account>:<key>, so a top-up key of 200 bytes is refused for any account id"]
 fn a_top_up_key_of_200_bytes_is_accepted() {
     let fx = fixture();
     for len in [184, 185, 200] {
@@ -925,51 +926,70 @@ fn an_incoherent_policy_is_refused() {
 }
 
 #[test]
-#[ignore = "BUG: TldPolicy::validate has no upper bounds on its durations. set_policy accepts \
-            e.g. deposit_lead_secs = i64::MAX (or 10^15 s, past chrono's date range); every later \
-            place_backorder / add_pending_deletion for the zone then panics in \
-            `drop_at - Duration::seconds(..)` (apply_drop_time), which is rolled back and \
-            reported as INTERNAL. Same for auction.start_delay_secs/duration_secs/\
-            payment_window_secs, which overflow when the catch is recorded: the tick reports \
-            INTERNAL, the backorders stay PROCESSING and the name is attempted at the registry \
-            again on every tick. \
-            Repro: p = com policy; p.deposit_lead_secs = i64::MAX; set_policy(p) -> Ok; \
-            place_backorder(alice, 'new.com') with new.com listed -> Err(Internal)"]
 fn a_policy_whose_durations_leave_the_calendar_is_refused() {
     let fx = fixture();
-    let mut p = policy("com", &fx);
-    p.deposit_lead_secs = i64::MAX;
-    let accepted = fx.e.set_policy(p).is_ok();
-    if accepted {
-        fx.e.add_pending_deletion("new.com", drop_at()).unwrap();
-        let r = fx.e.place_backorder(fx.place("alice", "new.com"));
-        panic!("policy accepted; placing then gives {r:?}");
+    let base = policy("com", &fx);
+    type Edit = fn(&mut TldPolicy, i64);
+    let fields: [(&str, Edit); 6] = [
+        ("deposit_lead_secs", |p, v| p.deposit_lead_secs = v),
+        ("deposit_retry_secs", |p, v| p.deposit_retry_secs = v),
+        ("auction.start_delay_secs", |p, v| {
+            p.auction.start_delay_secs = v
+        }),
+        ("auction.duration_secs", |p, v| p.auction.duration_secs = v),
+        ("auction.anti_sniping_extension_secs", |p, v| {
+            p.auction.anti_sniping_extension_secs = v
+        }),
+        ("auction.payment_window_secs", |p, v| {
+            p.auction.payment_window_secs = v
+        }),
+    ];
+    for (what, edit) in fields {
+        for v in [i64::MAX, 1_000_000_000_000_000, MAX_DURATION_SECS + 1] {
+            let mut p = base.clone();
+            edit(&mut p, v);
+            fx.refused(what, ErrorCode::InvalidArgument, |e| {
+                e.set_policy(p.clone())
+            });
+        }
+        // The longest allowed duration is taken, and a backorder can then be placed.
+        let mut p = base.clone();
+        edit(&mut p, MAX_DURATION_SECS);
+        fx.e.set_policy(p)
+            .unwrap_or_else(|e| panic!("{what} = MAX: {e}"));
     }
+    fx.e.add_pending_deletion("new.com", drop_at()).unwrap();
+    fx.e.place_backorder(fx.place("alice", "new.com")).unwrap();
+    let mut p = base.clone();
+    p.registration_years = 11;
+    fx.refused("registration_years", ErrorCode::InvalidArgument, |e| {
+        e.set_policy(p.clone())
+    });
 }
 
 #[test]
-#[ignore = "BUG: add_pending_deletion accepts any DateTime as the deletion time; one near \
-            chrono's minimum (e.g. DateTime::<Utc>::MIN_UTC) makes apply_drop_time panic on \
-            `drop_at - deposit lead` — for a name with open backorders the call itself returns \
-            INTERNAL, otherwise the next place_backorder on the name does. Repro: \
-            add_pending_deletion('john.com', DateTime::<Utc>::MIN_UTC) -> Err(Internal) while \
-            alice/bob have backorders on john.com; add_pending_deletion('new.com', MIN_UTC) -> \
-            Ok, then place_backorder(alice,'new.com') -> Err(Internal)"]
 fn a_deletion_time_out_of_range_is_refused() {
     let fx = fixture();
-    for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
-        let r = fx.e.add_pending_deletion("john.com", t);
-        if let Err(e) = &r {
-            assert_eq!(e.code(), ErrorCode::InvalidArgument, "john.com at {t}: {e}");
-        }
-        let r = fx.e.add_pending_deletion("new.com", t);
-        if r.is_ok() {
-            let placed = fx.e.place_backorder(fx.place("alice", "new.com"));
-            if let Err(e) = &placed {
-                assert_ne!(e.code(), ErrorCode::Internal, "new.com at {t}: {e}");
-            }
+    let too_late = DateTime::<Utc>::from_timestamp(catalog::LATEST_DROP_SECS + 1, 0).unwrap();
+    let too_early = DateTime::<Utc>::from_timestamp(-1, 0).unwrap();
+    for t in [
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::MAX_UTC,
+        too_late,
+        too_early,
+    ] {
+        // john.com has open backorders, new.com is not listed yet: both refused, nothing changed.
+        for name in ["john.com", "new.com"] {
+            fx.refused(name, ErrorCode::InvalidArgument, |e| {
+                e.add_pending_deletion(name, t)
+            });
         }
     }
+    // The edges of the range are taken (the last one even with backorders following it).
+    let latest = DateTime::<Utc>::from_timestamp(catalog::LATEST_DROP_SECS, 0).unwrap();
+    fx.e.add_pending_deletion("john.com", latest).unwrap();
+    fx.e.add_pending_deletion("new.com", DateTime::<Utc>::UNIX_EPOCH)
+        .unwrap();
 }
 
 #[test]
