@@ -208,38 +208,64 @@ impl AuctionHouse for ProxyAuction {
     }
 
     fn standings(&self, auction: &Auction) -> Vec<Standing> {
-        // Each bidder's highest maximum and when they first reached it.
-        let mut best: std::collections::HashMap<u64, (Decimal, DateTime<Utc>)> =
-            std::collections::HashMap::with_capacity(auction.participants.len());
-        for b in &auction.bids {
-            let e = best.entry(b.backorder).or_insert((b.max, b.at));
-            if b.max > e.0 {
-                *e = (b.max, b.at);
-            }
-        }
+        // Everyone starts at the opening price, from when they joined; a bidder stands at their
+        // highest maximum from when they first reached it.
         let mut out: Vec<Standing> = auction
             .participants
             .iter()
-            .map(|p| match best.get(&p.backorder) {
-                Some((max, at)) if *max > auction.opening_price => Standing {
-                    backorder: p.backorder,
-                    max: *max,
-                    since: *at,
-                },
-                _ => Standing {
-                    backorder: p.backorder,
-                    max: auction.opening_price,
-                    since: p.joined_at,
-                },
+            .map(|p| Standing {
+                backorder: p.backorder,
+                max: auction.opening_price,
+                since: p.joined_at,
             })
             .collect();
-        out.sort_by(|a, b| {
+        let sorted = out.windows(2).all(|w| w[0].backorder < w[1].backorder);
+        let by_id: crate::fast::HashMap<u64, usize> = if sorted {
+            Default::default()
+        } else {
+            out.iter()
+                .enumerate()
+                .map(|(i, s)| (s.backorder, i))
+                .collect()
+        };
+        let mut raised = vec![false; out.len()];
+        for b in &auction.bids {
+            let slot = if sorted {
+                out.binary_search_by_key(&b.backorder, |s| s.backorder).ok()
+            } else {
+                by_id.get(&b.backorder).copied()
+            };
+            if let Some(i) = slot {
+                if b.max > out[i].max {
+                    out[i].max = b.max;
+                    out[i].since = b.at;
+                    raised[i] = true;
+                }
+            }
+        }
+        // Those who bid above the opening price lead, best first; everyone else stands at the
+        // opening price in the order they joined. Backorder ids are unique, so both orders are
+        // total and unstable sorts are deterministic.
+        let mut ranked = Vec::with_capacity(out.len());
+        let mut rest = Vec::with_capacity(out.len());
+        for (s, r) in out.into_iter().zip(raised) {
+            if r {
+                ranked.push(s);
+            } else {
+                rest.push(s);
+            }
+        }
+        ranked.sort_unstable_by(|a, b| {
             b.max
                 .cmp(&a.max)
                 .then(a.since.cmp(&b.since))
                 .then(a.backorder.cmp(&b.backorder))
         });
-        out
+        if !rest.is_sorted_by_key(|s| (s.since, s.backorder)) {
+            rest.sort_unstable_by_key(|s| (s.since, s.backorder));
+        }
+        ranked.append(&mut rest);
+        ranked
     }
 
     fn price(

@@ -95,6 +95,8 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     // Per reservation: how often it was resolved, and the first resolution's kind and amount.
     let mut resolutions: HashMap<u64, (u32, TransferKind, Decimal)> = HashMap::default();
     let mut reserves: HashMap<u64, Decimal> = HashMap::default();
+    // Journal totals by kind and currency, labelled once at the end.
+    let mut journal: HashMap<(TransferKind, crate::money::Currency), Decimal> = HashMap::default();
     let mut after = 0;
     loop {
         let page = tx.transfers_after(after, PAGE)?;
@@ -102,21 +104,7 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         after = last.id;
         for t in page {
             r.transfers += 1;
-            let kind = match t.kind {
-                TransferKind::Fund => "FUND",
-                TransferKind::Reserve => "RESERVE",
-                TransferKind::Capture => "CAPTURE",
-                TransferKind::Release => "RELEASE",
-                TransferKind::Charge => "CHARGE",
-                TransferKind::Payout => "PAYOUT",
-            };
-            let label = format!("{kind} {}", t.currency);
-            match r.journal_totals.get_mut(&label) {
-                Some(v) => sat_add(v, t.amount),
-                None => {
-                    r.journal_totals.insert(label, t.amount);
-                }
-            }
+            sat_add(journal.entry((t.kind, t.currency)).or_default(), t.amount);
             if t.amount <= Decimal::ZERO {
                 problem(&mut r, format!("transfer {} has non-positive amount", t.id));
             }
@@ -164,6 +152,17 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
                 }
             }
         }
+    }
+    for ((kind, currency), total) in journal {
+        let kind = match kind {
+            TransferKind::Fund => "FUND",
+            TransferKind::Reserve => "RESERVE",
+            TransferKind::Capture => "CAPTURE",
+            TransferKind::Release => "RELEASE",
+            TransferKind::Charge => "CHARGE",
+            TransferKind::Payout => "PAYOUT",
+        };
+        r.journal_totals.insert(format!("{kind} {currency}"), total);
     }
 
     // 2. Stored balances equal the derived ones; customers never below zero; debits = credits.

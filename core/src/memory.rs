@@ -27,6 +27,70 @@ enum Counter {
     Event,
 }
 
+/// Records by numeric id: hashed for lookups, with the ids kept in order for paging. Ids are
+/// allocated ascending, so an insertion is almost always an append.
+struct IdTable<V> {
+    rows: HashMap<u64, V>,
+    order: Vec<u64>,
+}
+
+impl<V> Default for IdTable<V> {
+    fn default() -> Self {
+        IdTable {
+            rows: HashMap::default(),
+            order: Vec::new(),
+        }
+    }
+}
+
+impl<V: Clone> IdTable<V> {
+    fn get(&self, id: &u64) -> Option<&V> {
+        self.rows.get(id)
+    }
+
+    fn insert(&mut self, id: u64, v: V) -> Option<V> {
+        let old = self.rows.insert(id, v);
+        if old.is_none() {
+            match self.order.last() {
+                Some(last) if *last > id => {
+                    let at = self.order.partition_point(|x| *x < id);
+                    self.order.insert(at, id);
+                }
+                _ => self.order.push(id),
+            }
+        }
+        old
+    }
+
+    fn remove(&mut self, id: u64) {
+        if self.rows.remove(&id).is_some() {
+            if self.order.last() == Some(&id) {
+                self.order.pop();
+            } else if let Ok(at) = self.order.binary_search(&id) {
+                self.order.remove(at);
+            }
+        }
+    }
+
+    fn restore(&mut self, id: u64, v: Option<V>) {
+        match v {
+            Some(v) => {
+                self.insert(id, v);
+            }
+            None => self.remove(id),
+        }
+    }
+
+    fn page(&self, after: u64, limit: usize) -> Vec<V> {
+        let start = self.order.partition_point(|x| *x <= after);
+        self.order[start..]
+            .iter()
+            .take(limit)
+            .filter_map(|id| self.rows.get(id).cloned())
+            .collect()
+    }
+}
+
 /// What to restore on rollback, newest last. Records are kept inline, not boxed: the log's
 /// buffer is reused by every transaction, so a large variant costs no allocation.
 #[allow(clippy::large_enum_variant)]
@@ -77,7 +141,7 @@ pub struct MemoryStore {
     backorders: Vec<Backorder>,
     by_name: HashMap<DomainName, Vec<u64>>,
     by_account: HashMap<Key, Vec<u64>>,
-    auctions: BTreeMap<u64, Auction>,
+    auctions: IdTable<Auction>,
     allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
     wakes: HashMap<WakeKey, DateTime<Utc>>,
     wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
@@ -90,7 +154,7 @@ pub struct MemoryStore {
     transfers: Vec<Transfer>,
     transfer_keys: HashMap<Key, u64>,
     transfers_by_account: HashMap<Key, Vec<u64>>,
-    reservations: BTreeMap<u64, Reservation>,
+    reservations: IdTable<Reservation>,
 }
 
 impl MemoryStore {
@@ -206,7 +270,7 @@ impl MemoryStore {
                 }
                 None => self.remove_backorder_raw(id),
             },
-            Undo::Auction(k, v) => restore(&mut self.auctions, k, v),
+            Undo::Auction(k, v) => self.auctions.restore(k, v),
             Undo::Allocation(k, v) => match v {
                 Some(v) => {
                     self.allocations.insert(k, v);
@@ -253,7 +317,7 @@ impl MemoryStore {
                     }
                 }
             }
-            Undo::Reservation(k, v) => restore(&mut self.reservations, k, v),
+            Undo::Reservation(k, v) => self.reservations.restore(k, v),
         }
     }
 }
@@ -267,18 +331,6 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: Option<V>) {
             map.remove(&k);
         }
     }
-}
-
-fn page<K: Ord + Clone, V: Clone>(map: &BTreeMap<K, V>, after: Option<&K>, limit: usize) -> Vec<V> {
-    use std::ops::Bound;
-    let lower = match after {
-        Some(k) => Bound::Excluded(k.clone()),
-        None => Bound::Unbounded,
-    };
-    map.range((lower, Bound::Unbounded))
-        .take(limit)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 impl LedgerStore for MemoryStore {
@@ -490,7 +542,7 @@ impl Store for MemoryStore {
     }
 
     fn auctions_after(&mut self, after: u64, limit: usize) -> Result<Vec<Auction>> {
-        Ok(page(&self.auctions, Some(&after), limit))
+        Ok(self.auctions.page(after, limit))
     }
 
     fn allocation(
@@ -619,7 +671,7 @@ impl Store for MemoryStore {
     }
 
     fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>> {
-        Ok(page(&self.reservations, Some(&after), limit))
+        Ok(self.reservations.page(after, limit))
     }
 }
 

@@ -147,9 +147,9 @@ struct World {
     wallets: Vec<Wallet>,
     names: Vec<Name>,
     /// (account index, name index) → backorder id.
-    placed: BTreeMap<(usize, usize), u64>,
+    placed: HashMap<(usize, usize), u64>,
     /// backorder id → (account index, name index).
-    orders: BTreeMap<u64, (usize, usize)>,
+    orders: HashMap<u64, (usize, usize)>,
     account_index: HashMap<String, usize>,
     refused: BTreeMap<String, u64>,
 }
@@ -259,8 +259,8 @@ fn new_world(args: &Args) -> World {
         accounts: Vec::new(),
         wallets: Vec::new(),
         names: Vec::new(),
-        placed: BTreeMap::new(),
-        orders: BTreeMap::new(),
+        placed: HashMap::new(),
+        orders: HashMap::new(),
         account_index: HashMap::new(),
         refused: BTreeMap::new(),
     };
