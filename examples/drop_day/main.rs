@@ -147,9 +147,9 @@ struct World {
     wallets: Vec<Wallet>,
     names: Vec<Name>,
     /// (account index, name index) → backorder id.
-    placed: HashMap<(usize, usize), u64>,
-    /// backorder id → (account index, name index).
-    orders: HashMap<u64, (usize, usize)>,
+    placed: HashMap<(usize, usize), u64, foldhash::fast::RandomState>,
+    /// backorder id - 1 → (account index, name index); ids are dense from 1.
+    orders: Vec<(usize, usize)>,
     account_index: HashMap<String, usize>,
     refused: BTreeMap<String, u64>,
 }
@@ -259,8 +259,8 @@ fn new_world(args: &Args) -> World {
         accounts: Vec::new(),
         wallets: Vec::new(),
         names: Vec::new(),
-        placed: HashMap::new(),
-        orders: HashMap::new(),
+        placed: HashMap::default(),
+        orders: Vec::new(),
         account_index: HashMap::new(),
         refused: BTreeMap::new(),
     };
@@ -496,8 +496,9 @@ fn react(
                     if w.rng.chance(750) {
                         let name = e
                             .backorder
-                            .and_then(|id| w.orders.get(&id))
-                            .map(|(_, n)| *n);
+                            .and_then(|id| w.orders.get((id as usize).wrapping_sub(1)))
+                            .map(|(_, n)| *n)
+                            .filter(|n| *n != usize::MAX);
                         if let Some(name) = name {
                             let t = w.between(now, (now + Duration::hours(30)).min(due_by));
                             w.at(t, Action::PayExclusive { account, name });
@@ -547,7 +548,11 @@ fn perform(
             };
             engine.place_backorder(req).map(|b| {
                 w.placed.insert((account, name), b.id);
-                w.orders.insert(b.id, (account, name));
+                let slot = (b.id as usize).saturating_sub(1);
+                if w.orders.len() <= slot {
+                    w.orders.resize(slot + 1, (usize::MAX, usize::MAX));
+                }
+                w.orders[slot] = (account, name);
             })
         }
         Action::Cancel { account, name } => match w.placed.get(&(account, name)) {

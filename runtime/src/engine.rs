@@ -546,7 +546,7 @@ impl Engine {
             ..TickReport::default()
         };
         // A step that keeps coming back within one tick is deferred, so a tick always ends.
-        let mut seen: HashMap<WakeKey, u32> = HashMap::new();
+        let mut seen: HashMap<WakeKey, u32, foldhash::fast::RandomState> = HashMap::default();
         loop {
             let due = self.write(|tx, _, _, _| tx.due(now, 512))?;
             let due: Vec<WakeKey> = due
