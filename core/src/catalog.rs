@@ -81,3 +81,170 @@ pub fn upsert<S: Store + ?Sized>(
     }
     Ok(moved)
 }
+
+/// How an import treats the names already listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOptions {
+    /// The list is complete: a listed name missing from it was restored by its holder and is
+    /// withdrawn (its open backorders cancelled and refunded). Off for a partial list (one zone's,
+    /// or a day's additions).
+    pub withdraw_missing: bool,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            withdraw_missing: true,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The format recognised.
+    pub format: Option<crate::droplist::ListFormat>,
+    /// Names read from good lines.
+    pub names_read: u64,
+    /// Names new to the catalog (or listed again after a withdrawal).
+    pub added: u64,
+    /// Names whose deletion time changed.
+    pub moved: u64,
+    /// Names listed before with the same time.
+    pub unchanged: u64,
+    /// Names withdrawn because the list no longer has them.
+    pub withdrawn: u64,
+    /// Names left out because the registrar's own customers still hold them.
+    pub excluded_held: u64,
+    /// Backorders whose deletion time (and finalization date) moved.
+    pub backorders_moved: u64,
+    /// Backorders cancelled and refunded because their name was withdrawn.
+    pub backorders_cancelled: u64,
+    /// Keyword alerts raised for the names added (set by the engine).
+    pub alerts: u64,
+    /// Lines refused, with their numbers and reasons: unreadable lines, zones not offered, names
+    /// listed twice.
+    pub bad_lines: Vec<crate::droplist::BadLine>,
+    /// The names added (or listed again), for alert matching.
+    #[serde(skip)]
+    pub new_names: Vec<PendingDeletion>,
+}
+
+/// Brings the catalog in line with a parsed list: adds new names, moves changed deletion times
+/// (and the finalization dates of their open backorders), and with
+/// [`ImportOptions::withdraw_missing`] withdraws listed names the list no longer has and whose
+/// deletion is still ahead. `held` says which names the registrar's own customers still hold: they
+/// are left out (and withdrawn if listed before). A list with no good line is refused and changes
+/// nothing: resyncing against it would withdraw every name.
+pub fn import<S: Store + ?Sized>(
+    tx: &mut S,
+    policies: &PolicyTable,
+    now: DateTime<Utc>,
+    list: crate::droplist::ParsedList,
+    held: &dyn Fn(&DomainName) -> bool,
+    options: ImportOptions,
+) -> Result<ImportReport> {
+    use crate::droplist::BadLine;
+    if list.entries.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "the deletion list has no readable name ({} bad lines)",
+            list.bad_lines.len()
+        )));
+    }
+    let mut report = ImportReport {
+        format: Some(list.format),
+        bad_lines: list.bad_lines,
+        ..ImportReport::default()
+    };
+    // The line each name was first read on, to report repeats and find the missing ones.
+    let mut seen: crate::fast::HashMap<DomainName, u64> = crate::fast::HashMap::default();
+    seen.reserve(list.entries.len());
+    for e in list.entries {
+        if let Some(first) = seen.get(&e.domain) {
+            report.bad_lines.push(BadLine {
+                line: e.line,
+                reason: format!("{} is listed twice (first on line {first})", e.domain),
+                text: e.domain.to_string(),
+            });
+            continue;
+        }
+        if policies.get(e.domain.zone()).is_err() {
+            report.bad_lines.push(BadLine {
+                line: e.line,
+                reason: format!("zone '{}' is not offered", e.domain.zone()),
+                text: e.domain.to_string(),
+            });
+            continue;
+        }
+        if held(&e.domain) {
+            report.excluded_held += 1;
+            continue;
+        }
+        report.names_read += 1;
+        seen.insert(e.domain.clone(), e.line);
+        let previous = tx.pending_deletion(&e.domain)?;
+        match &previous {
+            Some(p) if !p.withdrawn && p.drop_at == e.drop_at => {
+                report.unchanged += 1;
+                continue;
+            }
+            Some(p) if !p.withdrawn => report.moved += 1,
+            _ => report.added += 1,
+        }
+        report.backorders_moved += upsert(tx, policies, now, &e.domain, e.drop_at)? as u64;
+        if previous.is_none_or(|p| p.withdrawn) {
+            if let Some(entry) = tx.pending_deletion(&e.domain)? {
+                report.new_names.push(entry);
+            }
+        }
+    }
+    report.bad_lines.sort_by_key(|b| b.line);
+    if options.withdraw_missing {
+        for entry in tx.pending_deletions()? {
+            if !entry.withdrawn && entry.drop_at > now && !seen.contains_key(&entry.domain) {
+                report.backorders_cancelled += withdraw(tx, now, &entry.domain)? as u64;
+                report.withdrawn += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Takes a name off the list (its holder restored it): the entry is kept, marked withdrawn, and
+/// every backorder still waiting for the drop is cancelled with reason `NAME_WITHDRAWN` and
+/// refunded. Returns how many backorders were cancelled.
+pub fn withdraw<S: Store + ?Sized>(
+    tx: &mut S,
+    now: DateTime<Utc>,
+    domain: &DomainName,
+) -> Result<usize> {
+    let Some(mut entry) = tx.pending_deletion(domain)? else {
+        return Err(Error::InvalidArgument(format!("{domain} is not listed")));
+    };
+    entry.withdrawn = true;
+    entry.updated_at = now;
+    tx.put_pending_deletion(&entry)?;
+    let mut cancelled = 0;
+    for head in tx.backorders_for_name(domain, None)? {
+        if !crate::lifecycle::transition_allowed(
+            Some(head.status),
+            crate::lifecycle::Status::Cancelled,
+        ) {
+            continue;
+        }
+        let mut b = load(tx, head.id)?;
+        crate::backorder::refund(tx, now, &b)?;
+        b.amount_due = None;
+        b.pay_by = None;
+        crate::backorder::set_status(
+            tx,
+            &mut b,
+            crate::lifecycle::Status::Cancelled,
+            crate::lifecycle::Reason::NameWithdrawn,
+            now,
+        )?;
+        save(tx, b, None)?;
+        cancelled += 1;
+    }
+    Ok(cancelled)
+}

@@ -11,11 +11,13 @@
 #![warn(missing_docs)]
 
 pub mod account;
+pub mod alert;
 pub mod auction;
 pub mod audit;
 pub mod backorder;
 pub mod catalog;
 pub mod catch;
+pub mod droplist;
 pub mod error;
 pub mod event;
 pub mod key;
@@ -27,6 +29,7 @@ pub mod name;
 pub mod policy;
 pub mod registry;
 pub mod rng;
+pub mod search;
 pub mod secret;
 pub mod store;
 

@@ -161,6 +161,9 @@ pub const TRANSITIONS: &[(Option<Status>, Status)] = {
         (Some(PendingPayment), Cancelled),
         (Some(PendingPayment), Expired),
         (Some(Backordered), Processing),
+        // Only when the name leaves the deletion list (its holder restored it): the customer
+        // cannot cancel a paid exclusive backorder.
+        (Some(Backordered), Cancelled),
         (Some(Processing), Successful),
         (Some(Processing), Failed),
         (Some(Processing), AuctionPending),

@@ -25,6 +25,7 @@ enum Counter {
     Backorder,
     Auction,
     Event,
+    Subscription,
 }
 
 /// Records by numeric id: hashed for lookups, with the ids kept in order for paging. Ids are
@@ -112,6 +113,8 @@ enum Undo {
     LedgerAccountInserted(Key),
     TransferInserted,
     Reservation(u64, Option<Reservation>),
+    Subscription(u64, Option<crate::alert::Subscription>),
+    AlertSent(u64, DomainName),
 }
 
 /// Keeps everything in memory; nothing survives the process. `memory:` in an engine URL.
@@ -155,6 +158,9 @@ pub struct MemoryStore {
     transfer_keys: HashMap<Key, u64>,
     transfers_by_account: HashMap<Key, Vec<u64>>,
     reservations: IdTable<Reservation>,
+    next_subscription: u64,
+    subscriptions: BTreeMap<u64, crate::alert::Subscription>,
+    alerts_sent: crate::fast::HashSet<(u64, DomainName)>,
 }
 
 impl MemoryStore {
@@ -175,6 +181,7 @@ impl MemoryStore {
             Counter::Backorder => &mut self.next_backorder,
             Counter::Auction => &mut self.next_auction,
             Counter::Event => &mut self.next_event,
+            Counter::Subscription => &mut self.next_subscription,
         };
         let old = *slot;
         *slot += 1;
@@ -243,6 +250,7 @@ impl MemoryStore {
                 Counter::Backorder => self.next_backorder = old,
                 Counter::Auction => self.next_auction = old,
                 Counter::Event => self.next_event = old,
+                Counter::Subscription => self.next_subscription = old,
             },
             Undo::Policy(k, v) => restore(&mut self.policies, k, v),
             Undo::Account(k, v) => match v {
@@ -318,6 +326,10 @@ impl MemoryStore {
                 }
             }
             Undo::Reservation(k, v) => self.reservations.restore(k, v),
+            Undo::Subscription(k, v) => restore(&mut self.subscriptions, k, v),
+            Undo::AlertSent(id, domain) => {
+                self.alerts_sent.remove(&(id, domain));
+            }
         }
     }
 }
@@ -479,6 +491,47 @@ impl Store for MemoryStore {
     fn put_pending_deletion(&mut self, e: &PendingDeletion) -> Result<()> {
         let old = self.pending.insert(e.domain.clone(), e.clone());
         self.log(|| Undo::Pending(e.domain.clone(), old));
+        Ok(())
+    }
+
+    fn pending_deletions(&mut self) -> Result<Vec<PendingDeletion>> {
+        Ok(self.pending.values().cloned().collect())
+    }
+
+    fn next_subscription_id(&mut self) -> Result<u64> {
+        Ok(self.counter(Counter::Subscription))
+    }
+
+    fn put_subscription(&mut self, sub: &crate::alert::Subscription) -> Result<()> {
+        let old = self.subscriptions.insert(sub.id, sub.clone());
+        self.log(|| Undo::Subscription(sub.id, old));
+        Ok(())
+    }
+
+    fn delete_subscription(&mut self, id: u64) -> Result<()> {
+        let old = self.subscriptions.remove(&id);
+        if old.is_some() {
+            self.log(|| Undo::Subscription(id, old));
+        }
+        Ok(())
+    }
+
+    fn subscription(&mut self, id: u64) -> Result<Option<crate::alert::Subscription>> {
+        Ok(self.subscriptions.get(&id).cloned())
+    }
+
+    fn subscriptions(&mut self) -> Result<Vec<crate::alert::Subscription>> {
+        Ok(self.subscriptions.values().cloned().collect())
+    }
+
+    fn alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<bool> {
+        Ok(self.alerts_sent.contains(&(subscription, domain.clone())))
+    }
+
+    fn mark_alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<()> {
+        if self.alerts_sent.insert((subscription, domain.clone())) {
+            self.log(|| Undo::AlertSent(subscription, domain.clone()));
+        }
         Ok(())
     }
 

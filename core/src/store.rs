@@ -103,6 +103,23 @@ pub trait Store: LedgerStore + Send {
     fn pending_deletion(&mut self, domain: &DomainName) -> Result<Option<PendingDeletion>>;
     /// Inserts or replaces a pending deletion.
     fn put_pending_deletion(&mut self, entry: &PendingDeletion) -> Result<()>;
+    /// Every pending deletion, withdrawn ones included, in no particular order.
+    fn pending_deletions(&mut self) -> Result<Vec<PendingDeletion>>;
+
+    /// The next alert subscription id (strictly increasing).
+    fn next_subscription_id(&mut self) -> Result<u64>;
+    /// Inserts or replaces an alert subscription.
+    fn put_subscription(&mut self, subscription: &crate::alert::Subscription) -> Result<()>;
+    /// Deletes an alert subscription (its record of alerts sent stays).
+    fn delete_subscription(&mut self, id: u64) -> Result<()>;
+    /// An alert subscription by id.
+    fn subscription(&mut self, id: u64) -> Result<Option<crate::alert::Subscription>>;
+    /// Every alert subscription, ascending by id.
+    fn subscriptions(&mut self) -> Result<Vec<crate::alert::Subscription>>;
+    /// True when `subscription` was alerted about `domain` before.
+    fn alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<bool>;
+    /// Records that `subscription` was alerted about `domain`.
+    fn mark_alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<()>;
 
     /// A backorder by id.
     fn backorder(&mut self, id: u64) -> Result<Option<Backorder>>;

@@ -71,7 +71,7 @@ pub struct TickReport {
 }
 
 /// Where auth codes come from: the operating system, or a seed for repeatable simulations.
-enum AuthCodes {
+pub(crate) enum AuthCodes {
     Os,
     Seeded(SplitMix64),
 }
@@ -94,11 +94,17 @@ impl AuthCodes {
     }
 }
 
-struct Inner {
-    store: Box<dyn Store>,
-    policies: PolicyTable,
+pub(crate) struct Inner {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) policies: PolicyTable,
     registry: Box<dyn Registry>,
     auth_codes: AuthCodes,
+    /// Which names the registrar's own customers still hold (left out of imports).
+    pub(crate) held: Option<crate::catalog::HeldNames>,
+    /// The catalog indexed for search, built on first use after a change.
+    pub(crate) index: Option<Arc<backorder_core::search::CatalogIndex>>,
+    /// The alert subscriptions compiled for matching, built on first use after a change.
+    pub(crate) alerts: Option<Arc<backorder_core::alert::AlertMatcher>>,
 }
 
 /// The drop-catch engine. Cheap to share: every method takes `&self` and is safe to call from
@@ -140,6 +146,7 @@ pub struct EngineBuilder {
     house: Arc<dyn AuctionHouse>,
     seed: Option<u64>,
     policies: Option<Vec<TldPolicy>>,
+    held: Option<crate::catalog::HeldNames>,
 }
 
 /// Contacts with the same handle in all four roles, for quick set-ups and tests.
@@ -208,6 +215,25 @@ impl EngineBuilder {
         self
     }
 
+    /// Tells the engine which names the registrar's own customers still hold: imports leave them
+    /// out of the catalog (they may yet be restored), as HEXONET leaves its customers' names out
+    /// of its lists.
+    ///
+    /// ```
+    /// let engine = backorder::Engine::builder()
+    ///     .held_names(|domain: &str| domain == "ours.com")
+    ///     .build()
+    ///     .unwrap();
+    /// let report = engine
+    ///     .import_pending_list(b"ours.com;2030-01-01 00:00:00\ntheirs.com;2030-01-01 00:00:00\n", Default::default())
+    ///     .unwrap();
+    /// assert_eq!((report.added, report.excluded_held), (1, 1));
+    /// ```
+    pub fn held_names(mut self, held: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.held = Some(Arc::new(held));
+        self
+    }
+
     /// Opens the engine.
     pub fn build(self) -> Result<Engine> {
         let mut store = match self.store {
@@ -241,6 +267,9 @@ impl EngineBuilder {
                 policies,
                 registry,
                 auth_codes,
+                held: self.held,
+                index: None,
+                alerts: None,
             }),
             clock: self.clock,
             house: self.house,
@@ -272,10 +301,11 @@ impl Engine {
             house: Arc::new(ProxyAuction),
             seed: None,
             policies: None,
+            held: None,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -286,18 +316,27 @@ impl Engine {
 
     /// Runs `f` as one transaction at the clock's time. A panic inside is rolled back and
     /// reported as [`Error::Internal`], so the store is never left half-written.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         f: impl FnOnce(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
         let mut guard = self.lock();
+        Self::write_locked(&mut guard, now, f)
+    }
+
+    /// As [`Engine::write`], on an engine already locked.
+    pub(crate) fn write_locked<T>(
+        guard: &mut Inner,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+    ) -> Result<T> {
         let Inner {
             store,
             policies,
             auth_codes,
             ..
-        } = &mut *guard;
+        } = guard;
         let store: &mut dyn Store = store.as_mut();
         store.begin()?;
         let outcome = catch_unwind(AssertUnwindSafe(|| f(store, policies, now, auth_codes)));
@@ -329,7 +368,9 @@ impl Engine {
     pub fn set_policy(&self, policy: TldPolicy) -> Result<()> {
         policy.validate()?;
         self.write(|tx, _, _, _| tx.put_policy(&policy))?;
-        self.lock().policies.insert(policy)
+        let mut inner = self.lock();
+        inner.index = None; // finalization dates follow the policy
+        inner.policies.insert(policy)
     }
 
     /// Opens a customer account at zero.
@@ -439,11 +480,20 @@ impl Engine {
         drop_at: DateTime<Utc>,
     ) -> Result<PendingDeletion> {
         let name = DomainName::parse(domain)?;
-        self.write(|tx, policies, now, _| {
+        let now = self.clock.now();
+        let mut guard = self.lock();
+        let matcher = Engine::alert_matcher_locked(&mut guard, now)?;
+        let entry = Engine::write_locked(&mut guard, now, |tx, policies, now, _| {
+            let new = tx.pending_deletion(&name)?.is_none_or(|p| p.withdrawn);
             catalog::upsert(tx, policies, now, &name, drop_at)?;
+            if new {
+                backorder_core::alert::emit_alerts(tx, now, &matcher, std::slice::from_ref(&name))?;
+            }
             tx.pending_deletion(&name)?
                 .ok_or_else(|| Error::Internal("catalog entry vanished".into()))
-        })
+        })?;
+        guard.index = None;
+        Ok(entry)
     }
 
     /// A name's pending-delete entry.

@@ -109,6 +109,7 @@ fn every_row_of_the_table_is_reached_through_the_engine() {
         "paid.info",
         "abandon.info",
         "ignored.info",
+        "restored.info",
     ] {
         w.e.add_pending_deletion(d, drop).unwrap();
     }
@@ -145,7 +146,29 @@ fn every_row_of_the_table_is_reached_through_the_engine() {
     let lost_race = w.place("rich2", "paid.info");
     let abandoned = w.place("rich3", "abandon.info");
     let ignored = w.place("rich", "ignored.info");
+    let restored = w.place("rich2", "restored.info");
     w.e.pay("rich", paid).unwrap(); // PENDING-PAYMENT → BACKORDERED; the other → CANCELLED
+                                    // BACKORDERED → CANCELLED only when the holder restores the name (it leaves the list); the
+                                    // customer gets the payment back (to the payment method: the account owes nothing).
+    w.e.pay("rich2", restored).unwrap();
+    assert_eq!(w.e.withdraw_pending_deletion("restored.info").unwrap(), 1);
+    let b = w.get("rich2", restored);
+    assert_eq!(b.status, Status::Cancelled);
+    assert_eq!(
+        b.history.last().unwrap().reason,
+        backorder::core::Reason::NameWithdrawn
+    );
+    let refunds: Vec<_> =
+        w.e.events(0, u32::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.backorder == Some(restored))
+            .filter_map(|e| match e.kind {
+                backorder::EventKind::Refunded { amount, .. } => Some(amount),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(refunds, vec![b.price.amount]);
     assert_eq!(w.get("rich2", lost_race).status, Status::Cancelled);
     w.e.cancel_backorder("rich3", abandoned).unwrap(); // PENDING-PAYMENT → CANCELLED
     w.e.cancel_backorder("bare2", incomplete_cancelled).unwrap();

@@ -1,0 +1,593 @@
+//! Searching the pending-delete catalog, with the filters of HEXONET's
+//! `QueryDomainPendingDeleteList`.
+//!
+//! What a filter looks at:
+//!
+//! - **Keywords** match the name without its zone (`shop` in `myshop.com` is `myshop`), in its
+//!   Unicode form, lower case: at the beginning (`BEGIN`), the end (`END`) or anywhere (`ANY`); with
+//!   several keywords, `AND` wants all of them, `OR` any.
+//! - **Length** is the number of characters of that same part (Unicode form).
+//! - `NOHYPHENS` and `NONUMBERS` look at that part; `NOIDNS` drops internationalised names.
+//! - **Zones** are the policy zones (`com`, `co.uk`); the **deletion day** is the UTC date of the
+//!   deletion time; the **finalization range** is inclusive at both ends.
+//! - The **regex** is matched against the whole name in its Unicode form (`^[a-z]{4}\.com$`).
+//!
+//! Results are ordered by name (ASCII form), deletion time or finalization date, ties broken by
+//! name; descending order reverses the whole order. `first` skips rows, `limit` caps the page, and
+//! `total` counts every match.
+//!
+//! An index answers without looking at every name where one serves: trigram postings for keywords
+//! of three bytes or more, sorted arrays of the labels (and of the reversed labels) for `BEGIN` and
+//! `END`, per-zone lists, and the names sorted by deletion time and by finalization date for the day
+//! and the range. The smallest of the candidate sets these give is then checked against every
+//! filter. A query with none of them (only a length, a flag or a regex) reads every name.
+
+use std::cmp::Reverse;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::PendingDeletion;
+use crate::error::{Error, Result};
+use crate::fast::HashMap;
+use crate::policy::PolicyTable;
+
+/// How several keywords combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeywordMode {
+    /// Every keyword must match.
+    #[default]
+    And,
+    /// One keyword is enough.
+    Or,
+}
+
+/// Where in the name a keyword must stand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MatchAt {
+    /// At the beginning.
+    Begin,
+    /// At the end (just before the zone).
+    End,
+    /// Anywhere.
+    #[default]
+    Any,
+}
+
+/// The order of the results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderBy {
+    /// By name (ASCII form).
+    #[default]
+    Name,
+    /// By deletion time.
+    DeletionDay,
+    /// By finalization date.
+    FinalizationDate,
+}
+
+/// The longest page a search returns.
+pub const MAX_LIMIT: u32 = 100_000;
+
+/// A catalog search. Every filter left empty matches everything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Keywords (1-63 characters each, at most 20).
+    pub keywords: Vec<String>,
+    /// How the keywords combine.
+    pub keyword_mode: KeywordMode,
+    /// Where a keyword must stand.
+    pub match_at: MatchAt,
+    /// Zones to search (`com`, `net`); empty = all.
+    pub zones: Vec<String>,
+    /// Only names deleted on this UTC date.
+    pub deletion_day: Option<NaiveDate>,
+    /// Only names whose finalization date is at or after this.
+    pub finalization_from: Option<DateTime<Utc>>,
+    /// Only names whose finalization date is at or before this.
+    pub finalization_to: Option<DateTime<Utc>>,
+    /// Shortest name (characters, without the zone).
+    pub min_length: Option<u32>,
+    /// Longest name (characters, without the zone).
+    pub max_length: Option<u32>,
+    /// No hyphens in the name.
+    pub no_hyphens: bool,
+    /// No digits in the name.
+    pub no_numbers: bool,
+    /// No internationalised names.
+    pub no_idns: bool,
+    /// A regular expression the whole name (Unicode form) must match (at most 1,000 characters).
+    pub regex: Option<String>,
+    /// The order of the rows.
+    pub order_by: OrderBy,
+    /// Reverse the order.
+    pub descending: bool,
+    /// Rows to skip.
+    pub first: u64,
+    /// Rows to return (at most [`MAX_LIMIT`]).
+    pub limit: u32,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            keywords: Vec::new(),
+            keyword_mode: KeywordMode::And,
+            match_at: MatchAt::Any,
+            zones: Vec::new(),
+            deletion_day: None,
+            finalization_from: None,
+            finalization_to: None,
+            min_length: None,
+            max_length: None,
+            no_hyphens: false,
+            no_numbers: false,
+            no_idns: false,
+            regex: None,
+            order_by: OrderBy::Name,
+            descending: false,
+            first: 0,
+            limit: 100,
+        }
+    }
+}
+
+/// One name found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchRow {
+    /// The name (ASCII form).
+    pub domain: String,
+    /// The name in Unicode form (the same as `domain` unless internationalised).
+    pub unicode: String,
+    /// Its zone.
+    pub zone: String,
+    /// When the registry deletes it.
+    pub drop_at: DateTime<Utc>,
+    /// The last moment to place or cancel a backorder on it.
+    pub finalization_at: DateTime<Utc>,
+}
+
+/// A page of results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// Every match, not only this page.
+    pub total: u64,
+    /// Rows skipped.
+    pub first: u64,
+    /// The page size asked for.
+    pub limit: u32,
+    /// This page.
+    pub rows: Vec<SearchRow>,
+}
+
+/// A keyword as matched: lower case, trimmed.
+fn normalise_keyword(k: &str) -> Result<String> {
+    let k = k.trim().to_lowercase();
+    if k.is_empty() || k.chars().count() > 63 || k.chars().any(|c| c.is_control() || c == '.') {
+        return Err(Error::InvalidArgument(format!(
+            "keyword '{}' must be 1-63 characters, without dots or control characters",
+            k.chars().take(63).collect::<String>().escape_debug()
+        )));
+    }
+    Ok(k)
+}
+
+/// A checked query: keywords normalised, regex compiled.
+struct Prepared {
+    keywords: Vec<String>,
+    zones: Vec<String>,
+    regex: Option<regex::Regex>,
+}
+
+fn prepare(q: &SearchQuery) -> Result<Prepared> {
+    if q.keywords.len() > 20 {
+        return Err(Error::InvalidArgument("at most 20 keywords".into()));
+    }
+    if q.zones.len() > 100 {
+        return Err(Error::InvalidArgument("at most 100 zones".into()));
+    }
+    if q.limit > MAX_LIMIT {
+        return Err(Error::InvalidArgument(format!(
+            "limit must be at most {MAX_LIMIT}"
+        )));
+    }
+    if let (Some(a), Some(b)) = (q.min_length, q.max_length) {
+        if a > b {
+            return Err(Error::InvalidArgument(
+                "min length is above max length".into(),
+            ));
+        }
+    }
+    let keywords = q
+        .keywords
+        .iter()
+        .map(|k| normalise_keyword(k))
+        .collect::<Result<Vec<_>>>()?;
+    let zones = q
+        .zones
+        .iter()
+        .map(|z| z.trim().trim_start_matches('.').to_ascii_lowercase())
+        .collect();
+    let regex = match &q.regex {
+        None => None,
+        Some(r) if r.len() > 1000 => {
+            return Err(Error::InvalidArgument(
+                "regex must be at most 1000 characters".into(),
+            ))
+        }
+        Some(r) => Some(
+            regex::RegexBuilder::new(r)
+                .size_limit(1 << 20)
+                .dfa_size_limit(1 << 20)
+                .build()
+                .map_err(|e| Error::InvalidArgument(format!("regex: {e}")))?,
+        ),
+    };
+    Ok(Prepared {
+        keywords,
+        zones,
+        regex,
+    })
+}
+
+/// A name as the index keeps it.
+#[derive(Clone, Debug)]
+struct Row {
+    entry: PendingDeletion,
+    /// The name without its zone, Unicode form.
+    label: Box<str>,
+    unicode: Box<str>,
+    zone: Box<str>,
+    finalization_at: DateTime<Utc>,
+    chars: u32,
+    idn: bool,
+}
+
+/// The catalog indexed for searching. Built from the listed (not withdrawn) names; rebuilt when the
+/// catalog or the policies change.
+pub struct CatalogIndex {
+    rows: Vec<Row>,
+    /// Row ids by deletion time and by finalization date, and each row's place in every order.
+    by_drop: Vec<u32>,
+    by_final: Vec<u32>,
+    rank_name: Vec<u32>,
+    rank_drop: Vec<u32>,
+    rank_final: Vec<u32>,
+    /// Row ids by label, and by reversed label (for `BEGIN` and `END`).
+    by_label: Vec<u32>,
+    by_reversed: Vec<u32>,
+    reversed: Vec<Box<str>>,
+    /// Row ids, ascending, of the labels holding each three-byte sequence.
+    trigrams: HashMap<[u8; 3], Vec<u32>>,
+    zones: HashMap<Box<str>, Vec<u32>>,
+}
+
+impl CatalogIndex {
+    /// Indexes the listed names; names whose zone has no policy are left out.
+    ///
+    /// ```
+    /// use backorder_core::search::{CatalogIndex, SearchQuery};
+    /// use backorder_core::{DomainName, PendingDeletion, PolicyTable};
+    /// use chrono::{TimeZone, Utc};
+    /// let t = Utc.with_ymd_and_hms(2026, 6, 4, 18, 0, 0).unwrap();
+    /// let entries = ["myshop.com", "shopping.net", "other.com"].map(|d| PendingDeletion {
+    ///     domain: DomainName::parse(d).unwrap(), drop_at: t, withdrawn: false, updated_at: t,
+    /// });
+    /// let index = CatalogIndex::build(&entries, &PolicyTable::defaults());
+    /// let q = SearchQuery { keywords: vec!["shop".into()], zones: vec!["com".into()], ..Default::default() };
+    /// let found = index.search(&q).unwrap();
+    /// assert_eq!(found.total, 1);
+    /// assert_eq!(found.rows[0].domain, "myshop.com");
+    /// ```
+    pub fn build(entries: &[PendingDeletion], policies: &PolicyTable) -> CatalogIndex {
+        let mut rows = Vec::with_capacity(entries.len());
+        for e in entries.iter().filter(|e| !e.withdrawn) {
+            let Ok(policy) = policies.get(e.domain.zone()) else {
+                continue;
+            };
+            let unicode = e.domain.to_unicode();
+            let zone = e.domain.zone();
+            let label = unicode
+                .strip_suffix(zone)
+                .and_then(|l| l.strip_suffix('.'))
+                .unwrap_or(&unicode)
+                .to_string();
+            rows.push(Row {
+                chars: label.chars().count() as u32,
+                idn: e.domain.is_idn(),
+                finalization_at: policy.finalization(e.drop_at),
+                zone: zone.into(),
+                label: label.into(),
+                unicode: unicode.into(),
+                entry: e.clone(),
+            });
+        }
+        let n = rows.len();
+        let ids = || (0..n as u32).collect::<Vec<u32>>();
+        let mut by_name = ids();
+        by_name.sort_unstable_by(|a, b| {
+            rows[*a as usize]
+                .entry
+                .domain
+                .cmp(&rows[*b as usize].entry.domain)
+        });
+        let rank_name = ranks(&by_name);
+        let mut by_drop = ids();
+        by_drop.sort_unstable_by_key(|i| (rows[*i as usize].entry.drop_at, rank_name[*i as usize]));
+        let mut by_final = ids();
+        by_final
+            .sort_unstable_by_key(|i| (rows[*i as usize].finalization_at, rank_name[*i as usize]));
+        let mut by_label = ids();
+        by_label.sort_unstable_by(|a, b| rows[*a as usize].label.cmp(&rows[*b as usize].label));
+        let reversed: Vec<Box<str>> = rows
+            .iter()
+            .map(|r| r.label.chars().rev().collect::<String>().into())
+            .collect();
+        let mut by_reversed = ids();
+        by_reversed.sort_unstable_by(|a, b| reversed[*a as usize].cmp(&reversed[*b as usize]));
+        let mut trigrams: HashMap<[u8; 3], Vec<u32>> = HashMap::default();
+        let mut zones: HashMap<Box<str>, Vec<u32>> = HashMap::default();
+        for (i, r) in rows.iter().enumerate() {
+            let i = i as u32;
+            for w in r.label.as_bytes().windows(3) {
+                let list = trigrams.entry([w[0], w[1], w[2]]).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+            zones.entry(r.zone.clone()).or_default().push(i);
+        }
+        CatalogIndex {
+            rank_drop: ranks(&by_drop),
+            rank_final: ranks(&by_final),
+            rank_name,
+            by_drop,
+            by_final,
+            by_label,
+            by_reversed,
+            reversed,
+            trigrams,
+            zones,
+            rows,
+        }
+    }
+
+    /// How many names are indexed.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no name is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Runs a query; a bad query (too many keywords, a limit above [`MAX_LIMIT`], an invalid regex)
+    /// is [`Error::InvalidArgument`].
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResult> {
+        let p = prepare(q)?;
+        let mut found: Vec<u32> = match self.candidates(q, &p) {
+            Some(c) => c.into_iter().filter(|i| self.matches(*i, q, &p)).collect(),
+            None => (0..self.rows.len() as u32)
+                .filter(|i| self.matches(*i, q, &p))
+                .collect(),
+        };
+        let rank = match q.order_by {
+            OrderBy::Name => &self.rank_name,
+            OrderBy::DeletionDay => &self.rank_drop,
+            OrderBy::FinalizationDate => &self.rank_final,
+        };
+        if q.descending {
+            found.sort_unstable_by_key(|i| Reverse(rank[*i as usize]));
+        } else {
+            found.sort_unstable_by_key(|i| rank[*i as usize]);
+        }
+        let total = found.len() as u64;
+        let rows = found
+            .iter()
+            .skip(usize::try_from(q.first).unwrap_or(usize::MAX))
+            .take(q.limit as usize)
+            .map(|i| {
+                let r = &self.rows[*i as usize];
+                SearchRow {
+                    domain: r.entry.domain.to_string(),
+                    unicode: r.unicode.to_string(),
+                    zone: r.zone.to_string(),
+                    drop_at: r.entry.drop_at,
+                    finalization_at: r.finalization_at,
+                }
+            })
+            .collect();
+        Ok(SearchResult {
+            total,
+            first: q.first,
+            limit: q.limit,
+            rows,
+        })
+    }
+
+    /// The smallest candidate set an index gives, or `None` when no index serves the query.
+    fn candidates(&self, q: &SearchQuery, p: &Prepared) -> Option<Vec<u32>> {
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        if let Some(k) = self.keyword_candidates(q, p) {
+            sets.push(k);
+        }
+        if !p.zones.is_empty() {
+            let mut z: Vec<u32> = p
+                .zones
+                .iter()
+                .filter_map(|zone| self.zones.get(zone.as_str()))
+                .flatten()
+                .copied()
+                .collect();
+            z.sort_unstable();
+            z.dedup();
+            sets.push(z);
+        }
+        if let Some(day) = q.deletion_day {
+            let start = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+            let end = day
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc());
+            let lo = start.map_or(0, |s| {
+                self.by_drop
+                    .partition_point(|i| self.rows[*i as usize].entry.drop_at < s)
+            });
+            let hi = end.map_or(self.by_drop.len(), |e| {
+                self.by_drop
+                    .partition_point(|i| self.rows[*i as usize].entry.drop_at < e)
+            });
+            sets.push(self.by_drop[lo..hi.max(lo)].to_vec());
+        }
+        if q.finalization_from.is_some() || q.finalization_to.is_some() {
+            let lo = q.finalization_from.map_or(0, |f| {
+                self.by_final
+                    .partition_point(|i| self.rows[*i as usize].finalization_at < f)
+            });
+            let hi = q.finalization_to.map_or(self.by_final.len(), |t| {
+                self.by_final
+                    .partition_point(|i| self.rows[*i as usize].finalization_at <= t)
+            });
+            sets.push(self.by_final[lo..hi.max(lo)].to_vec());
+        }
+        sets.into_iter().min_by_key(Vec::len)
+    }
+
+    /// Candidates for the keywords: for `AND` the smallest keyword's set, for `OR` the union;
+    /// `None` when a keyword has no index (an `ANY` keyword shorter than three bytes).
+    fn keyword_candidates(&self, q: &SearchQuery, p: &Prepared) -> Option<Vec<u32>> {
+        if p.keywords.is_empty() {
+            return None;
+        }
+        let mut per_keyword = Vec::with_capacity(p.keywords.len());
+        for k in &p.keywords {
+            per_keyword.push(self.keyword_set(k, q.match_at)?);
+        }
+        match q.keyword_mode {
+            KeywordMode::And => per_keyword.into_iter().min_by_key(Vec::len),
+            KeywordMode::Or => {
+                let mut all: Vec<u32> = per_keyword.into_iter().flatten().collect();
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+        }
+    }
+
+    fn keyword_set(&self, k: &str, at: MatchAt) -> Option<Vec<u32>> {
+        match at {
+            MatchAt::Begin => Some(prefix_range(&self.by_label, k, |i| &self.rows[i].label)),
+            MatchAt::End => {
+                let rk: String = k.chars().rev().collect();
+                Some(prefix_range(&self.by_reversed, &rk, |i| &self.reversed[i]))
+            }
+            MatchAt::Any => {
+                let b = k.as_bytes();
+                if b.len() < 3 {
+                    return None;
+                }
+                let mut lists: Vec<&Vec<u32>> = Vec::new();
+                for w in b.windows(3) {
+                    match self.trigrams.get(&[w[0], w[1], w[2]]) {
+                        Some(l) => lists.push(l),
+                        None => return Some(Vec::new()),
+                    }
+                }
+                lists.sort_by_key(|l| l.len());
+                let mut out: Vec<u32> = lists[0].clone();
+                for l in &lists[1..] {
+                    out = intersect(&out, l);
+                    if out.is_empty() {
+                        break;
+                    }
+                }
+                Some(out)
+            }
+        }
+    }
+
+    fn matches(&self, i: u32, q: &SearchQuery, p: &Prepared) -> bool {
+        let r = &self.rows[i as usize];
+        if !p.keywords.is_empty() {
+            let hit = |k: &String| match q.match_at {
+                MatchAt::Begin => r.label.starts_with(k.as_str()),
+                MatchAt::End => r.label.ends_with(k.as_str()),
+                MatchAt::Any => r.label.contains(k.as_str()),
+            };
+            let ok = match q.keyword_mode {
+                KeywordMode::And => p.keywords.iter().all(hit),
+                KeywordMode::Or => p.keywords.iter().any(hit),
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if !p.zones.is_empty() && !p.zones.iter().any(|z| **z == *r.zone) {
+            return false;
+        }
+        if let Some(day) = q.deletion_day {
+            if r.entry.drop_at.date_naive() != day {
+                return false;
+            }
+        }
+        if q.finalization_from.is_some_and(|f| r.finalization_at < f)
+            || q.finalization_to.is_some_and(|t| r.finalization_at > t)
+        {
+            return false;
+        }
+        if q.min_length.is_some_and(|m| r.chars < m) || q.max_length.is_some_and(|m| r.chars > m) {
+            return false;
+        }
+        if (q.no_hyphens && r.label.contains('-'))
+            || (q.no_numbers && r.label.bytes().any(|b| b.is_ascii_digit()))
+            || (q.no_idns && r.idn)
+        {
+            return false;
+        }
+        if let Some(re) = &p.regex {
+            if !re.is_match(&r.unicode) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn ranks(order: &[u32]) -> Vec<u32> {
+    let mut rank = vec![0u32; order.len()];
+    for (pos, id) in order.iter().enumerate() {
+        rank[*id as usize] = pos as u32;
+    }
+    rank
+}
+
+/// The ids (ascending) of the entries of `sorted` whose key starts with `prefix`.
+fn prefix_range<'a>(sorted: &[u32], prefix: &str, key: impl Fn(usize) -> &'a str) -> Vec<u32> {
+    let lo = sorted.partition_point(|i| key(*i as usize) < prefix);
+    let hi = lo + sorted[lo..].partition_point(|i| key(*i as usize).starts_with(prefix));
+    let mut out = sorted[lo..hi].to_vec();
+    out.sort_unstable();
+    out
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,311 @@
+//! `backorder`: the operator's command line for libbackorder.
+//!
+//! ```text
+//! backorder import FILE [--partial] [--store URL] [--json]
+//! backorder search --list FILE [filters] [--json]
+//! ```
+//!
+//! Run `backorder --help` and `backorder search --help` for every flag.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use backorder::core::catalog::ImportOptions;
+use backorder::core::droplist::parse_time;
+use backorder::core::search::{KeywordMode, MatchAt, OrderBy, SearchQuery};
+use backorder::Engine;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Operate libbackorder: import deletion lists and search the pending-delete catalog.
+#[derive(Parser)]
+#[command(name = "backorder", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a deletion list into the engine's catalog and report what changed: names added,
+    /// moved, withdrawn, left out, and every bad line with its number.
+    Import(ImportArgs),
+    /// Search a deletion list with the filters of HEXONET's QueryDomainPendingDeleteList.
+    Search(SearchArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The list: HEXONET's pending_delete_domain_list.csv(.zip), the IETF drop-list CSV
+    /// (TLD,DOMAIN,EXPIRED,PURGED), or a plain CSV/TSV of name and deletion time.
+    file: PathBuf,
+    /// The list is partial (one zone's, or additions only): do not withdraw listed names it lacks.
+    #[arg(long)]
+    partial: bool,
+    /// The engine's store (only `memory:` until durable stores exist).
+    #[arg(long, default_value = "memory:")]
+    store: String,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Match {
+    /// The keyword begins the name.
+    Begin,
+    /// The keyword ends the name (before the zone).
+    End,
+    /// The keyword stands anywhere in the name.
+    Any,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Combine {
+    /// Every keyword must match.
+    And,
+    /// One keyword is enough.
+    Or,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Order {
+    /// By name.
+    Name,
+    /// By deletion time.
+    DeletionDay,
+    /// By finalization date.
+    FinalizationDate,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The deletion list to search (plain or zipped; see `backorder import --help`).
+    #[arg(long, value_name = "FILE")]
+    list: PathBuf,
+    /// A keyword (repeat for several). Matched against the name without its zone, lower case.
+    #[arg(long = "keyword", value_name = "WORD")]
+    keywords: Vec<String>,
+    /// Where a keyword must stand (MATCH=BEGIN|END|ANY).
+    #[arg(long = "match", value_enum, ignore_case = true, default_value = "any")]
+    match_at: Match,
+    /// How several keywords combine (AND: all of them, OR: any).
+    #[arg(
+        long = "keywords-mode",
+        value_enum,
+        ignore_case = true,
+        default_value = "and"
+    )]
+    keywords_mode: Combine,
+    /// A zone to search, such as `com` (repeat for several; default all).
+    #[arg(long = "zone", value_name = "ZONE")]
+    zones: Vec<String>,
+    /// Only names deleted on this UTC day (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    deletion_day: Option<NaiveDate>,
+    /// Only names whose finalization date is at or after this (YYYY-MM-DD[ HH:MM:SS] or RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    finalization_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only names whose finalization date is at or before this.
+    #[arg(long, value_name = "TIME", value_parser = time_arg)]
+    finalization_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Shortest name, in characters, without the zone.
+    #[arg(long, value_name = "N")]
+    min_length: Option<u32>,
+    /// Longest name, in characters, without the zone.
+    #[arg(long, value_name = "N")]
+    max_length: Option<u32>,
+    /// Leave out names with hyphens.
+    #[arg(long)]
+    nohyphens: bool,
+    /// Leave out names with digits.
+    #[arg(long)]
+    nonumbers: bool,
+    /// Leave out internationalised names.
+    #[arg(long)]
+    noidns: bool,
+    /// A regular expression the whole name (Unicode form, with its zone) must match.
+    #[arg(long, value_name = "REGEX")]
+    regex: Option<String>,
+    /// The order of the rows.
+    #[arg(long, value_enum, default_value = "name")]
+    order_by: Order,
+    /// Descending order.
+    #[arg(long)]
+    desc: bool,
+    /// Rows to skip (FIRST).
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// Rows to print (LIMIT, at most 100000); the total counts every match.
+    #[arg(long, default_value_t = 100)]
+    limit: u32,
+    /// Print `{"total": N, "rows": [...]}`.
+    #[arg(long)]
+    json: bool,
+}
+
+fn time_arg(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_time(s).ok_or_else(|| format!("'{s}' is not YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or RFC 3339"))
+}
+
+/// Phase lines on stderr, when a person is watching it.
+struct Progress {
+    on: bool,
+    started: Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            started: Instant::now(),
+        }
+    }
+
+    fn say(&self, what: &str) {
+        if self.on {
+            eprintln!("[{:>7.2}s] {what}", self.started.elapsed().as_secs_f64());
+        }
+    }
+}
+
+fn load(
+    engine: &Engine,
+    file: &std::path::Path,
+    options: ImportOptions,
+    progress: &Progress,
+) -> backorder::Result<backorder::core::catalog::ImportReport> {
+    progress.say(&format!("reading {}", file.display()));
+    let list = backorder::catalog::read_list_file(file)?;
+    progress.say(&format!(
+        "parsed {} names, {} bad lines ({:?}); importing",
+        list.entries.len(),
+        list.bad_lines.len(),
+        list.format
+    ));
+    let report = engine.import_parsed_list(list, options)?;
+    progress.say("imported");
+    Ok(report)
+}
+
+fn import(args: ImportArgs) -> backorder::Result<()> {
+    let progress = Progress::new();
+    let engine = Engine::open(&args.store)?;
+    let options = ImportOptions {
+        withdraw_missing: !args.partial,
+    };
+    let report = load(&engine, &args.file, options, &progress)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} names read ({:?}); added {}, moved {}, unchanged {}, withdrawn {}, left out as held {}",
+        args.file.display(),
+        report.names_read,
+        report.format,
+        report.added,
+        report.moved,
+        report.unchanged,
+        report.withdrawn,
+        report.excluded_held
+    );
+    println!(
+        "backorders moved {}, cancelled {}; alerts raised {}",
+        report.backorders_moved, report.backorders_cancelled, report.alerts
+    );
+    println!("bad lines: {}", report.bad_lines.len());
+    for b in &report.bad_lines {
+        println!("  line {}: {} [{}]", b.line, b.reason, b.text);
+    }
+    Ok(())
+}
+
+fn search(args: SearchArgs) -> backorder::Result<()> {
+    let progress = Progress::new();
+    let engine = Engine::open("memory:")?;
+    let report = load(&engine, &args.list, ImportOptions::default(), &progress)?;
+    if !report.bad_lines.is_empty() {
+        eprintln!(
+            "backorder: {} lines of {} not searched (first: line {}: {}); `backorder import` lists them",
+            report.bad_lines.len(),
+            args.list.display(),
+            report.bad_lines[0].line,
+            report.bad_lines[0].reason
+        );
+    }
+    let query = SearchQuery {
+        keywords: args.keywords,
+        keyword_mode: match args.keywords_mode {
+            Combine::And => KeywordMode::And,
+            Combine::Or => KeywordMode::Or,
+        },
+        match_at: match args.match_at {
+            Match::Begin => MatchAt::Begin,
+            Match::End => MatchAt::End,
+            Match::Any => MatchAt::Any,
+        },
+        zones: args.zones,
+        deletion_day: args.deletion_day,
+        finalization_from: args.finalization_from,
+        finalization_to: args.finalization_to,
+        min_length: args.min_length,
+        max_length: args.max_length,
+        no_hyphens: args.nohyphens,
+        no_numbers: args.nonumbers,
+        no_idns: args.noidns,
+        regex: args.regex,
+        order_by: match args.order_by {
+            Order::Name => OrderBy::Name,
+            Order::DeletionDay => OrderBy::DeletionDay,
+            Order::FinalizationDate => OrderBy::FinalizationDate,
+        },
+        descending: args.desc,
+        first: args.first,
+        limit: args.limit,
+    };
+    progress.say("indexing");
+    let result = engine.search_pending(&query)?;
+    progress.say("searched");
+    if args.json {
+        let out = serde_json::json!({ "total": result.total, "rows": result.rows });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    println!(
+        "{} names match (showing {} from {})",
+        result.total,
+        result.rows.len(),
+        result.first
+    );
+    for r in &result.rows {
+        println!(
+            "{:<40} {:<8} deleted {}  finalization {}",
+            r.unicode,
+            r.zone,
+            r.drop_at.format("%Y-%m-%d %H:%M:%S"),
+            r.finalization_at.format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(a) => import(a),
+        Command::Search(a) => search(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("backorder: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
