@@ -184,6 +184,7 @@ fn every_row_of_the_transition_table_is_reached_through_the_engine() {
         "ex2.info",
         "ex3.info",
         "ex4.info",
+        "ex5.info",
     ] {
         w.e.add_pending_deletion(n, d).unwrap();
     }
@@ -199,7 +200,7 @@ fn every_row_of_the_transition_table_is_reached_through_the_engine() {
     for a in ["a1", "a2", "a3"] {
         w.account(a, full("BIDDER-1"), dec!(500));
     }
-    for x in ["x1", "x2", "x3", "x4"] {
+    for x in ["x1", "x2", "x3", "x4", "x5"] {
         w.account(x, Contacts::default(), dec!(100));
     }
 
@@ -229,6 +230,28 @@ fn every_row_of_the_transition_table_is_reached_through_the_engine() {
     assert_eq!(w.status("x2", ex_beaten), Status::Cancelled);
     w.e.cancel_backorder("x3", ex_cancelled).unwrap();
     w.e.pay("x4", ex_taken).unwrap();
+    // BACKORDERED -> CANCELLED only when the holder restores the name and it leaves the list:
+    // the payment goes back (to the payment method: the account owes nothing).
+    let ex_restored = w.place("x5", "ex5.info");
+    w.e.pay("x5", ex_restored).unwrap();
+    assert_eq!(w.e.withdraw_pending_deletion("ex5.info").unwrap(), 1);
+    let restored = w.e.backorder("x5", ex_restored).unwrap();
+    assert_eq!(restored.status, Status::Cancelled);
+    assert_eq!(
+        restored.history.last().unwrap().reason,
+        Reason::NameWithdrawn
+    );
+    let refunded: Vec<Decimal> =
+        w.e.events(0, u32::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.backorder == Some(ex_restored))
+            .filter_map(|e| match e.kind {
+                EventKind::Refunded { amount, .. } => Some(amount),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(refunded, vec![restored.price.amount]);
 
     // INCOMPLETE -> REQUESTED (modify) and -> CANCELLED; REQUESTED -> INCOMPLETE -> REQUESTED
     // (account contacts removed and restored) -> CANCELLED.
