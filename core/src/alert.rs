@@ -157,12 +157,12 @@ impl AlertMatcher {
     /// use backorder_core::alert::{AlertMatcher, Subscription};
     /// use backorder_core::search::{KeywordMode, MatchAt};
     /// use backorder_core::DomainName;
-    /// use chrono::Utc;
+    /// use chrono::Utc as _;
     /// let sub = Subscription {
     ///     id: 7, account: "alice".into(), keywords: vec!["shop".into()],
     ///     keyword_mode: KeywordMode::Or, match_at: MatchAt::Begin, zones: vec![],
     ///     max_length: None, no_hyphens: false, no_numbers: false, no_idns: false,
-    ///     address: "a@example.com".into(), created_at: Utc::now(),
+    ///     address: "a@example.com".into(), created_at: chrono::DateTime::UNIX_EPOCH,
     /// };
     /// let m = AlertMatcher::new(vec![sub]);
     /// assert_eq!(m.matches(&DomainName::parse("shopping.com").unwrap()), vec![7]);
@@ -233,6 +233,9 @@ impl AlertMatcher {
             idn: domain.is_idn(),
         };
         scratch.touched.clear();
+        if scratch.bits.len() < self.subscriptions.len() {
+            scratch.bits.resize(self.subscriptions.len(), 0);
+        }
         for m in ac.find_overlapping_iter(c.label) {
             for &(si, ki) in &self.owners[m.pattern().as_usize()] {
                 let s = &self.subscriptions[si as usize];
@@ -242,7 +245,7 @@ impl AlertMatcher {
                     MatchAt::Any => true,
                 };
                 if placed {
-                    let bits = scratch.bits.entry(si).or_insert(0);
+                    let bits = &mut scratch.bits[si as usize];
                     if *bits == 0 {
                         scratch.touched.push(si);
                     }
@@ -252,7 +255,7 @@ impl AlertMatcher {
         }
         let mut out = Vec::new();
         for si in scratch.touched.drain(..) {
-            let bits = scratch.bits.remove(&si).unwrap_or(0);
+            let bits = std::mem::take(&mut scratch.bits[si as usize]);
             let s = &self.subscriptions[si as usize];
             let all = (1u32 << s.keywords.len()) - 1;
             let keywords_ok = match s.keyword_mode {
@@ -268,10 +271,11 @@ impl AlertMatcher {
     }
 }
 
-/// Working memory for matching many names.
+/// Working memory for matching many names: per subscription, the keywords seen in the name at
+/// hand (cleared after each name), and which subscriptions those are.
 #[derive(Default)]
 pub struct Scratch {
-    bits: crate::fast::HashMap<u32, u32>,
+    bits: Vec<u32>,
     touched: Vec<u32>,
 }
 

@@ -60,6 +60,19 @@ pub fn upsert<S: Store + ?Sized>(
     check_drop_time(drop_at)?;
     let policy = policies.get(domain.zone())?;
     let previous = tx.pending_deletion(domain)?;
+    write_entry(tx, policy, now, domain, drop_at, previous.as_ref())
+}
+
+/// Writes a catalog entry over `previous` (what the store holds) and moves the name's waiting
+/// backorders to the new deletion time.
+fn write_entry<S: Store + ?Sized>(
+    tx: &mut S,
+    policy: &crate::policy::TldPolicy,
+    now: DateTime<Utc>,
+    domain: &DomainName,
+    drop_at: DateTime<Utc>,
+    previous: Option<&PendingDeletion>,
+) -> Result<usize> {
     tx.put_pending_deletion(&PendingDeletion {
         domain: domain.clone(),
         drop_at,
@@ -127,7 +140,7 @@ pub struct ImportReport {
     pub bad_lines: Vec<crate::droplist::BadLine>,
     /// The names added (or listed again), for alert matching.
     #[serde(skip)]
-    pub new_names: Vec<PendingDeletion>,
+    pub new_names: Vec<DomainName>,
 }
 
 /// Brings the catalog in line with a parsed list: adds new names, moves changed deletion times
@@ -159,29 +172,37 @@ pub fn import<S: Store + ?Sized>(
     // The line each name was first read on, to report repeats and find the missing ones.
     let mut seen: crate::fast::HashMap<DomainName, u64> = crate::fast::HashMap::default();
     seen.reserve(list.entries.len());
+    tx.reserve_pending_deletions(list.entries.len())?;
     for e in list.entries {
-        if let Some(first) = seen.get(&e.domain) {
-            report.bad_lines.push(BadLine {
-                line: e.line,
-                reason: format!("{} is listed twice (first on line {first})", e.domain),
-                text: e.domain.to_string(),
-            });
-            continue;
-        }
-        if policies.get(e.domain.zone()).is_err() {
+        let slot = match seen.entry(e.domain.clone()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                report.bad_lines.push(BadLine {
+                    line: e.line,
+                    reason: format!(
+                        "{} is listed twice (first on line {})",
+                        e.domain,
+                        first.get()
+                    ),
+                    text: e.domain.to_string(),
+                });
+                continue;
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => slot,
+        };
+        let Ok(policy) = policies.get(e.domain.zone()) else {
             report.bad_lines.push(BadLine {
                 line: e.line,
                 reason: format!("zone '{}' is not offered", e.domain.zone()),
                 text: e.domain.to_string(),
             });
             continue;
-        }
+        };
         if held(&e.domain) {
             report.excluded_held += 1;
             continue;
         }
+        slot.insert(e.line);
         report.names_read += 1;
-        seen.insert(e.domain.clone(), e.line);
         let previous = tx.pending_deletion(&e.domain)?;
         match &previous {
             Some(p) if !p.withdrawn && p.drop_at == e.drop_at => {
@@ -191,15 +212,17 @@ pub fn import<S: Store + ?Sized>(
             Some(p) if !p.withdrawn => report.moved += 1,
             _ => report.added += 1,
         }
-        report.backorders_moved += upsert(tx, policies, now, &e.domain, e.drop_at)? as u64;
+        report.backorders_moved +=
+            write_entry(tx, policy, now, &e.domain, e.drop_at, previous.as_ref())? as u64;
         if previous.is_none_or(|p| p.withdrawn) {
-            if let Some(entry) = tx.pending_deletion(&e.domain)? {
-                report.new_names.push(entry);
-            }
+            report.new_names.push(e.domain);
         }
     }
     report.bad_lines.sort_by_key(|b| b.line);
-    if options.withdraw_missing {
+    // Every listed entry is one of this list's names (read, added or moved) unless the store lists
+    // more: only then is it worth looking for the missing ones.
+    let listed_now = report.added + report.moved + report.unchanged;
+    if options.withdraw_missing && tx.listed_count()? > listed_now {
         for entry in tx.pending_deletions()? {
             if !entry.withdrawn && entry.drop_at > now && !seen.contains_key(&entry.domain) {
                 report.backorders_cancelled += withdraw(tx, now, &entry.domain)? as u64;

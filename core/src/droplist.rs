@@ -83,41 +83,109 @@ pub struct ParsedList {
 /// [`Error::InvalidArgument`]: an empty list is far more often a failed download than a day on which
 /// nothing is deleted, and resyncing against it would withdraw every name.
 pub fn parse(bytes: &[u8]) -> Result<ParsedList> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut lines = bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.strip_suffix(b"\r").unwrap_or(l)))
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace) && !l.starts_with(b"#"))
-        .peekable();
-    let Some(&(_, first)) = lines.peek() else {
-        return Err(Error::InvalidArgument("the deletion list is empty".into()));
+    let layout = layout(bytes)?;
+    let (entries, bad_lines) = parse_body(
+        layout.format,
+        &bytes[layout.body_start..],
+        layout.body_first_line,
+    );
+    Ok(ParsedList {
+        format: layout.format,
+        entries,
+        bad_lines,
+    })
+}
+
+/// Where a list's names start, and in which format: what [`parse`] learns from the first line.
+/// With it a host may cut the body at line ends and read the pieces with [`parse_body`] in
+/// parallel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The format recognised.
+    pub format: ListFormat,
+    /// The byte offset of the first line after any byte-order mark and header.
+    pub body_start: usize,
+    /// The number of that line (1-based).
+    pub body_first_line: u64,
+}
+
+/// Reads the first line of a list: its format, and where the names start. An input with no line
+/// at all is [`Error::InvalidArgument`].
+pub fn layout(bytes: &[u8]) -> Result<Layout> {
+    let mut start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
     };
-    let first_text = String::from_utf8_lossy(first).to_ascii_lowercase();
-    let (format, header) = detect(&first_text);
-    if header {
-        lines.next();
+    let mut line = 1u64;
+    loop {
+        if start >= bytes.len() {
+            return Err(Error::InvalidArgument("the deletion list is empty".into()));
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |p| start + p);
+        let raw = &bytes[start..end];
+        if !skipped(raw) {
+            let text = String::from_utf8_lossy(trim_cr(raw)).to_ascii_lowercase();
+            let (format, header) = detect(&text);
+            return Ok(if header {
+                Layout {
+                    format,
+                    body_start: (end + 1).min(bytes.len()),
+                    body_first_line: line + 1,
+                }
+            } else {
+                Layout {
+                    format,
+                    body_start: start,
+                    body_first_line: line,
+                }
+            });
+        }
+        start = end + 1;
+        line += 1;
     }
-    let mut list = ParsedList {
-        format,
-        entries: Vec::new(),
-        bad_lines: Vec::new(),
-    };
-    for (n, raw) in lines {
+}
+
+fn trim_cr(l: &[u8]) -> &[u8] {
+    l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+/// Blank lines and `#` comments.
+fn skipped(l: &[u8]) -> bool {
+    l.iter().all(u8::is_ascii_whitespace) || l.starts_with(b"#")
+}
+
+/// Reads lines of a list's body, the first of them numbered `first_line`.
+pub fn parse_body(
+    format: ListFormat,
+    body: &[u8],
+    first_line: u64,
+) -> (Vec<ListedName>, Vec<BadLine>) {
+    let mut entries = Vec::with_capacity(body.len() / 32);
+    let mut bad = Vec::new();
+    for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
+        let raw = trim_cr(raw);
+        if skipped(raw) {
+            continue;
+        }
+        let n = first_line + i as u64;
         match parse_line(format, raw) {
-            Ok((domain, drop_at)) => list.entries.push(ListedName {
+            Ok((domain, drop_at)) => entries.push(ListedName {
                 line: n,
                 domain,
                 drop_at,
             }),
-            Err(reason) => list.bad_lines.push(BadLine {
+            Err(reason) => bad.push(BadLine {
                 line: n,
                 reason,
                 text: String::from_utf8_lossy(raw).chars().take(120).collect(),
             }),
         }
     }
-    Ok(list)
+    (entries, bad)
 }
 
 fn detect(first: &str) -> (ListFormat, bool) {
@@ -203,6 +271,9 @@ fn parse_line(
 /// assert!(parse_time("04.06.2026").is_none());
 /// ```
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(t) = fixed_time(s.as_bytes()) {
+        return Some(t);
+    }
     if let Ok(t) = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
         return Some(t.and_utc());
     }
@@ -215,6 +286,28 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         }
     }
     None
+}
+
+/// `YYYY-MM-DD HH:MM:SS` read digit by digit: the format of almost every line, a dozen times
+/// faster than a general parser.
+fn fixed_time(b: &[u8]) -> Option<DateTime<Utc>> {
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)
+        .map(|t| t.and_utc())
 }
 
 #[cfg(test)]
@@ -247,6 +340,30 @@ mod tests {
         let lines: Vec<u64> = l.bad_lines.iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5]);
         assert!(l.bad_lines[3].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn the_fast_time_reader_agrees_with_chrono() {
+        for s in [
+            "2026-06-04 18:00:00",
+            "2024-02-29 23:59:59",
+            "2023-02-29 10:00:00",
+            "2026-13-01 00:00:00",
+            "2026-06-04 24:00:00",
+            "2026-06-04 18:60:00",
+            "2026-06-04 18:00:60",
+            "2026-06-0a 18:00:00",
+            "0000-01-01 00:00:00",
+            "9999-12-31 23:59:59",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                .ok()
+                .map(|t| t.and_utc());
+            assert_eq!(parse_time(s), chrono, "{s}");
+            if let Some(t) = fixed_time(s.as_bytes()) {
+                assert_eq!(Some(t), chrono, "{s}");
+            }
+        }
     }
 
     #[test]

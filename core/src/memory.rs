@@ -92,16 +92,17 @@ impl<V: Clone> IdTable<V> {
     }
 }
 
-/// What to restore on rollback, newest last. Records are kept inline, not boxed: the log's
-/// buffer is reused by every transaction, so a large variant costs no allocation.
-#[allow(clippy::large_enum_variant)]
+/// What to restore on rollback, newest last. The log stays small per entry (an import writes a
+/// million of them): replaced backorders and auctions wait in their own reused buffers
+/// (`Backorder(id, true)` means "the old record is on top of `undo_backorders`"), and the rare large
+/// records are boxed.
 enum Undo {
     Counter(Counter, u64),
-    Policy(String, Option<TldPolicy>),
-    Account(Key, Option<Account>),
+    Policy(String, Option<Box<TldPolicy>>),
+    Account(Key, Option<Box<Account>>),
     Pending(DomainName, Option<PendingDeletion>),
-    Backorder(u64, Option<Backorder>),
-    Auction(u64, Option<Auction>),
+    Backorder(u64, bool),
+    Auction(u64, bool),
     Allocation((DomainName, DateTime<Utc>), Option<Allocation>),
     Wake(WakeKey, Option<DateTime<Utc>>),
     EventAppended,
@@ -113,9 +114,12 @@ enum Undo {
     LedgerAccountInserted(Key),
     TransferInserted,
     Reservation(u64, Option<Reservation>),
-    Subscription(u64, Option<crate::alert::Subscription>),
+    Subscription(u64, Option<Box<crate::alert::Subscription>>),
     AlertSent(u64, DomainName),
 }
+
+// An import logs one entry a name: keep entries small (the largest is a reservation's).
+const _: () = assert!(std::mem::size_of::<Undo>() <= 128);
 
 /// Keeps everything in memory; nothing survives the process. `memory:` in an engine URL.
 ///
@@ -131,6 +135,8 @@ enum Undo {
 pub struct MemoryStore {
     in_tx: bool,
     undo: Vec<Undo>,
+    undo_backorders: Vec<Backorder>,
+    undo_auctions: Vec<Auction>,
     next_transfer: u64,
     next_backorder: u64,
     next_auction: u64,
@@ -252,10 +258,10 @@ impl MemoryStore {
                 Counter::Event => self.next_event = old,
                 Counter::Subscription => self.next_subscription = old,
             },
-            Undo::Policy(k, v) => restore(&mut self.policies, k, v),
+            Undo::Policy(k, v) => restore(&mut self.policies, k, v.map(|b| *b)),
             Undo::Account(k, v) => match v {
                 Some(v) => {
-                    self.accounts.insert(k, v);
+                    self.accounts.insert(k, *v);
                 }
                 None => {
                     self.accounts.remove(&k);
@@ -270,15 +276,22 @@ impl MemoryStore {
                     self.pending.remove(&k);
                 }
             },
-            Undo::Backorder(id, v) => match v {
-                Some(b) => {
+            Undo::Backorder(id, had_old) => match had_old.then(|| self.undo_backorders.pop()) {
+                Some(Some(b)) => {
                     if let Some(slot) = self.backorders.get_mut((id as usize).wrapping_sub(1)) {
                         *slot = b;
                     }
                 }
-                None => self.remove_backorder_raw(id),
+                _ => self.remove_backorder_raw(id),
             },
-            Undo::Auction(k, v) => self.auctions.restore(k, v),
+            Undo::Auction(k, had_old) => {
+                let old = if had_old {
+                    self.undo_auctions.pop()
+                } else {
+                    None
+                };
+                self.auctions.restore(k, old)
+            }
             Undo::Allocation(k, v) => match v {
                 Some(v) => {
                     self.allocations.insert(k, v);
@@ -326,7 +339,7 @@ impl MemoryStore {
                 }
             }
             Undo::Reservation(k, v) => self.reservations.restore(k, v),
-            Undo::Subscription(k, v) => restore(&mut self.subscriptions, k, v),
+            Undo::Subscription(k, v) => restore(&mut self.subscriptions, k, v.map(|b| *b)),
             Undo::AlertSent(id, domain) => {
                 self.alerts_sent.remove(&(id, domain));
             }
@@ -422,12 +435,16 @@ impl Store for MemoryStore {
         }
         self.in_tx = true;
         self.undo.clear();
+        self.undo_backorders.clear();
+        self.undo_auctions.clear();
         Ok(())
     }
 
     fn commit(&mut self) -> Result<()> {
         self.in_tx = false;
         self.undo.clear();
+        self.undo_backorders.clear();
+        self.undo_auctions.clear();
         Ok(())
     }
 
@@ -453,7 +470,7 @@ impl Store for MemoryStore {
 
     fn put_policy(&mut self, p: &TldPolicy) -> Result<()> {
         let old = self.policies.insert(p.zone.clone(), p.clone());
-        self.log(|| Undo::Policy(p.zone.clone(), old));
+        self.log(|| Undo::Policy(p.zone.clone(), old.map(Box::new)));
         Ok(())
     }
 
@@ -466,7 +483,7 @@ impl Store for MemoryStore {
         if old.is_none() {
             self.account_order.insert(a.id.clone());
         }
-        self.log(|| Undo::Account(a.id.clone(), old));
+        self.log(|| Undo::Account(a.id.clone(), old.map(Box::new)));
         Ok(())
     }
 
@@ -498,20 +515,30 @@ impl Store for MemoryStore {
         Ok(self.pending.values().cloned().collect())
     }
 
+    fn reserve_pending_deletions(&mut self, additional: usize) -> Result<()> {
+        self.pending.reserve(additional);
+        self.undo.reserve(additional);
+        Ok(())
+    }
+
+    fn listed_count(&mut self) -> Result<u64> {
+        Ok(self.pending.values().filter(|e| !e.withdrawn).count() as u64)
+    }
+
     fn next_subscription_id(&mut self) -> Result<u64> {
         Ok(self.counter(Counter::Subscription))
     }
 
     fn put_subscription(&mut self, sub: &crate::alert::Subscription) -> Result<()> {
         let old = self.subscriptions.insert(sub.id, sub.clone());
-        self.log(|| Undo::Subscription(sub.id, old));
+        self.log(|| Undo::Subscription(sub.id, old.map(Box::new)));
         Ok(())
     }
 
     fn delete_subscription(&mut self, id: u64) -> Result<()> {
         let old = self.subscriptions.remove(&id);
         if old.is_some() {
-            self.log(|| Undo::Subscription(id, old));
+            self.log(|| Undo::Subscription(id, old.map(Box::new)));
         }
         Ok(())
     }
@@ -542,7 +569,13 @@ impl Store for MemoryStore {
     fn put_backorder(&mut self, b: Backorder) -> Result<()> {
         let id = b.id;
         let old = self.put_backorder_raw(b)?;
-        self.log(|| Undo::Backorder(id, old));
+        if self.in_tx {
+            let had_old = old.is_some();
+            if let Some(o) = old {
+                self.undo_backorders.push(o);
+            }
+            self.undo.push(Undo::Backorder(id, had_old));
+        }
         Ok(())
     }
 
@@ -590,7 +623,13 @@ impl Store for MemoryStore {
     fn put_auction(&mut self, a: Auction) -> Result<()> {
         let id = a.id;
         let old = self.auctions.insert(id, a);
-        self.log(|| Undo::Auction(id, old));
+        if self.in_tx {
+            let had_old = old.is_some();
+            if let Some(o) = old {
+                self.undo_auctions.push(o);
+            }
+            self.undo.push(Undo::Auction(id, had_old));
+        }
         Ok(())
     }
 

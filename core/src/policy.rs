@@ -433,7 +433,7 @@ mod tests {
 /// The policies in force, by zone.
 #[derive(Clone, Debug, Default)]
 pub struct PolicyTable {
-    zones: std::collections::HashMap<String, TldPolicy>,
+    zones: crate::fast::HashMap<String, TldPolicy>,
 }
 
 impl PolicyTable {

@@ -22,14 +22,13 @@
 //! and the range. The smallest of the candidate sets these give is then checked against every
 //! filter. A query with none of them (only a length, a flag or a regex) reads every name.
 
-use std::cmp::Reverse;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::PendingDeletion;
 use crate::error::{Error, Result};
 use crate::fast::HashMap;
+use crate::name::DomainName;
 use crate::policy::PolicyTable;
 
 /// How several keywords combine.
@@ -180,6 +179,8 @@ fn normalise_keyword(k: &str) -> Result<String> {
 struct Prepared {
     keywords: Vec<String>,
     zones: Vec<String>,
+    /// Per zone of the index, whether the query wants it (when it names zones).
+    zone_wanted: Vec<bool>,
     regex: Option<regex::Regex>,
 }
 
@@ -230,6 +231,7 @@ fn prepare(q: &SearchQuery) -> Result<Prepared> {
     Ok(Prepared {
         keywords,
         zones,
+        zone_wanted: Vec::new(),
         regex,
     })
 }
@@ -237,20 +239,30 @@ fn prepare(q: &SearchQuery) -> Result<Prepared> {
 /// A name as the index keeps it.
 #[derive(Clone, Debug)]
 struct Row {
-    entry: PendingDeletion,
-    /// The name without its zone, Unicode form.
-    label: Box<str>,
-    unicode: Box<str>,
-    zone: Box<str>,
+    domain: DomainName,
+    drop_at: DateTime<Utc>,
     finalization_at: DateTime<Utc>,
-    chars: u32,
-    idn: bool,
+    /// The name without its zone, Unicode form: where it starts in the label arena, its length in
+    /// bytes and in characters.
+    label_start: u32,
+    label_bytes: u16,
+    chars: u16,
+    /// The zone's place in `zone_names`.
+    zone: u16,
+    flags: u8,
 }
+
+const HYPHEN: u8 = 1;
+const DIGIT: u8 = 2;
+const IDN: u8 = 4;
 
 /// The catalog indexed for searching. Built from the listed (not withdrawn) names; rebuilt when the
 /// catalog or the policies change.
 pub struct CatalogIndex {
     rows: Vec<Row>,
+    /// Every label, in row order, one after the other: checking candidates walks it forwards.
+    arena: String,
+    zone_names: Vec<Box<str>>,
     /// Row ids by deletion time and by finalization date, and each row's place in every order.
     by_drop: Vec<u32>,
     by_final: Vec<u32>,
@@ -284,64 +296,96 @@ impl CatalogIndex {
     /// assert_eq!(found.rows[0].domain, "myshop.com");
     /// ```
     pub fn build(entries: &[PendingDeletion], policies: &PolicyTable) -> CatalogIndex {
-        let mut rows = Vec::with_capacity(entries.len());
-        for e in entries.iter().filter(|e| !e.withdrawn) {
-            let Ok(policy) = policies.get(e.domain.zone()) else {
-                continue;
+        // (name, drop, finalization, zone, Unicode label) of every listed name, in name order: a
+        // row's id is its place by name, so candidate lists (ids, ascending) come out sorted by
+        // name, and checking them walks the rows and the label arena forwards.
+        let mut listed: Vec<(&PendingDeletion, DateTime<Utc>)> = entries
+            .iter()
+            .filter(|e| !e.withdrawn)
+            .filter_map(|e| {
+                let policy = policies.get(e.domain.zone()).ok()?;
+                Some((e, policy.finalization(e.drop_at)))
+            })
+            .collect();
+        listed.sort_unstable_by(|a, b| a.0.domain.cmp(&b.0.domain));
+        let mut rows = Vec::with_capacity(listed.len());
+        let mut arena = String::with_capacity(listed.len() * 12);
+        let mut zone_names: Vec<Box<str>> = Vec::new();
+        let mut zones: HashMap<Box<str>, Vec<u32>> = HashMap::default();
+        for (i, (e, finalization_at)) in listed.into_iter().enumerate() {
+            let idn = e.domain.is_idn();
+            let unicode;
+            let label = if idn {
+                unicode = e.domain.to_unicode();
+                let zone_len = e.domain.zone().len() + 1;
+                &unicode[..unicode.len().saturating_sub(zone_len)]
+            } else {
+                e.domain.label()
             };
-            let unicode = e.domain.to_unicode();
-            let zone = e.domain.zone();
-            let label = unicode
-                .strip_suffix(zone)
-                .and_then(|l| l.strip_suffix('.'))
-                .unwrap_or(&unicode)
-                .to_string();
-            rows.push(Row {
-                chars: label.chars().count() as u32,
-                idn: e.domain.is_idn(),
-                finalization_at: policy.finalization(e.drop_at),
-                zone: zone.into(),
-                label: label.into(),
-                unicode: unicode.into(),
-                entry: e.clone(),
+            let zone_list = zones.entry(e.domain.zone().into()).or_insert_with(|| {
+                zone_names.push(e.domain.zone().into());
+                Vec::new()
             });
+            zone_list.push(i as u32);
+            let zone = zone_names
+                .iter()
+                .position(|z| **z == *e.domain.zone())
+                .unwrap_or(0) as u16;
+            let mut flags = 0;
+            if label.contains('-') {
+                flags |= HYPHEN;
+            }
+            if label.bytes().any(|b| b.is_ascii_digit()) {
+                flags |= DIGIT;
+            }
+            if idn {
+                flags |= IDN;
+            }
+            rows.push(Row {
+                domain: e.domain.clone(),
+                drop_at: e.drop_at,
+                finalization_at,
+                label_start: arena.len() as u32,
+                label_bytes: label.len() as u16,
+                chars: label.chars().count() as u16,
+                zone,
+                flags,
+            });
+            arena.push_str(label);
         }
+        let label_of = |r: &Row| {
+            &arena[r.label_start as usize..r.label_start as usize + r.label_bytes as usize]
+        };
         let n = rows.len();
         let ids = || (0..n as u32).collect::<Vec<u32>>();
-        let mut by_name = ids();
-        by_name.sort_unstable_by(|a, b| {
-            rows[*a as usize]
-                .entry
-                .domain
-                .cmp(&rows[*b as usize].entry.domain)
-        });
-        let rank_name = ranks(&by_name);
+        let rank_name = ids();
         let mut by_drop = ids();
-        by_drop.sort_unstable_by_key(|i| (rows[*i as usize].entry.drop_at, rank_name[*i as usize]));
+        by_drop.sort_unstable_by_key(|i| (rows[*i as usize].drop_at, *i));
         let mut by_final = ids();
-        by_final
-            .sort_unstable_by_key(|i| (rows[*i as usize].finalization_at, rank_name[*i as usize]));
+        by_final.sort_unstable_by_key(|i| (rows[*i as usize].finalization_at, *i));
         let mut by_label = ids();
-        by_label.sort_unstable_by(|a, b| rows[*a as usize].label.cmp(&rows[*b as usize].label));
+        by_label.sort_unstable_by(|a, b| {
+            label_of(&rows[*a as usize]).cmp(label_of(&rows[*b as usize]))
+        });
         let reversed: Vec<Box<str>> = rows
             .iter()
-            .map(|r| r.label.chars().rev().collect::<String>().into())
+            .map(|r| label_of(r).chars().rev().collect::<String>().into())
             .collect();
         let mut by_reversed = ids();
         by_reversed.sort_unstable_by(|a, b| reversed[*a as usize].cmp(&reversed[*b as usize]));
         let mut trigrams: HashMap<[u8; 3], Vec<u32>> = HashMap::default();
-        let mut zones: HashMap<Box<str>, Vec<u32>> = HashMap::default();
         for (i, r) in rows.iter().enumerate() {
             let i = i as u32;
-            for w in r.label.as_bytes().windows(3) {
+            for w in label_of(r).as_bytes().windows(3) {
                 let list = trigrams.entry([w[0], w[1], w[2]]).or_default();
                 if list.last() != Some(&i) {
                     list.push(i);
                 }
             }
-            zones.entry(r.zone.clone()).or_default().push(i);
         }
         CatalogIndex {
+            arena,
+            zone_names,
             rank_drop: ranks(&by_drop),
             rank_final: ranks(&by_final),
             rank_name,
@@ -369,35 +413,54 @@ impl CatalogIndex {
     /// Runs a query; a bad query (too many keywords, a limit above [`MAX_LIMIT`], an invalid regex)
     /// is [`Error::InvalidArgument`].
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResult> {
-        let p = prepare(q)?;
+        let mut p = prepare(q)?;
+        p.zone_wanted = self
+            .zone_names
+            .iter()
+            .map(|z| p.zones.iter().any(|w| **w == **z))
+            .collect();
         let mut found: Vec<u32> = match self.candidates(q, &p) {
             Some(c) => c.into_iter().filter(|i| self.matches(*i, q, &p)).collect(),
             None => (0..self.rows.len() as u32)
                 .filter(|i| self.matches(*i, q, &p))
                 .collect(),
         };
+        let total = found.len() as u64;
+        // Only the requested page needs ordering: select it, then sort just that.
         let rank = match q.order_by {
             OrderBy::Name => &self.rank_name,
             OrderBy::DeletionDay => &self.rank_drop,
             OrderBy::FinalizationDate => &self.rank_final,
         };
-        if q.descending {
-            found.sort_unstable_by_key(|i| Reverse(rank[*i as usize]));
-        } else {
-            found.sort_unstable_by_key(|i| rank[*i as usize]);
+        let key = |i: &u32| {
+            let r = rank[*i as usize];
+            if q.descending {
+                u32::MAX - r
+            } else {
+                r
+            }
+        };
+        let first = usize::try_from(q.first).unwrap_or(usize::MAX);
+        let end = first.saturating_add(q.limit as usize).min(found.len());
+        let ordered = q.order_by == OrderBy::Name && !q.descending; // ids are name ranks
+        if !ordered && first < end {
+            if end < found.len() {
+                found.select_nth_unstable_by_key(end - 1, key);
+                found.truncate(end);
+            }
+            found.sort_unstable_by_key(key);
         }
-        let total = found.len() as u64;
         let rows = found
+            .get(first.min(end)..end)
+            .unwrap_or_default()
             .iter()
-            .skip(usize::try_from(q.first).unwrap_or(usize::MAX))
-            .take(q.limit as usize)
             .map(|i| {
                 let r = &self.rows[*i as usize];
                 SearchRow {
-                    domain: r.entry.domain.to_string(),
-                    unicode: r.unicode.to_string(),
-                    zone: r.zone.to_string(),
-                    drop_at: r.entry.drop_at,
+                    domain: r.domain.to_string(),
+                    unicode: self.unicode(r).into_owned(),
+                    zone: self.zone_names[r.zone as usize].to_string(),
+                    drop_at: r.drop_at,
                     finalization_at: r.finalization_at,
                 }
             })
@@ -410,7 +473,8 @@ impl CatalogIndex {
         })
     }
 
-    /// The smallest candidate set an index gives, or `None` when no index serves the query.
+    /// The smallest candidate set an index gives (ids ascending, that is in name order), or `None`
+    /// when no index serves the query.
     fn candidates(&self, q: &SearchQuery, p: &Prepared) -> Option<Vec<u32>> {
         let mut sets: Vec<Vec<u32>> = Vec::new();
         if let Some(k) = self.keyword_candidates(q, p) {
@@ -436,13 +500,15 @@ impl CatalogIndex {
                 .map(|t| t.and_utc());
             let lo = start.map_or(0, |s| {
                 self.by_drop
-                    .partition_point(|i| self.rows[*i as usize].entry.drop_at < s)
+                    .partition_point(|i| self.rows[*i as usize].drop_at < s)
             });
             let hi = end.map_or(self.by_drop.len(), |e| {
                 self.by_drop
-                    .partition_point(|i| self.rows[*i as usize].entry.drop_at < e)
+                    .partition_point(|i| self.rows[*i as usize].drop_at < e)
             });
-            sets.push(self.by_drop[lo..hi.max(lo)].to_vec());
+            let mut ids = self.by_drop[lo..hi.max(lo)].to_vec();
+            ids.sort_unstable();
+            sets.push(ids);
         }
         if q.finalization_from.is_some() || q.finalization_to.is_some() {
             let lo = q.finalization_from.map_or(0, |f| {
@@ -453,7 +519,9 @@ impl CatalogIndex {
                 self.by_final
                     .partition_point(|i| self.rows[*i as usize].finalization_at <= t)
             });
-            sets.push(self.by_final[lo..hi.max(lo)].to_vec());
+            let mut ids = self.by_final[lo..hi.max(lo)].to_vec();
+            ids.sort_unstable();
+            sets.push(ids);
         }
         sets.into_iter().min_by_key(Vec::len)
     }
@@ -481,7 +549,7 @@ impl CatalogIndex {
 
     fn keyword_set(&self, k: &str, at: MatchAt) -> Option<Vec<u32>> {
         match at {
-            MatchAt::Begin => Some(prefix_range(&self.by_label, k, |i| &self.rows[i].label)),
+            MatchAt::Begin => Some(prefix_range(&self.by_label, k, |i| self.label(i))),
             MatchAt::End => {
                 let rk: String = k.chars().rev().collect();
                 Some(prefix_range(&self.by_reversed, &rk, |i| &self.reversed[i]))
@@ -511,13 +579,28 @@ impl CatalogIndex {
         }
     }
 
+    fn label(&self, i: usize) -> &str {
+        let r = &self.rows[i];
+        &self.arena[r.label_start as usize..r.label_start as usize + r.label_bytes as usize]
+    }
+
+    /// The whole name in Unicode form.
+    fn unicode<'a>(&self, r: &'a Row) -> std::borrow::Cow<'a, str> {
+        if r.flags & IDN != 0 {
+            std::borrow::Cow::Owned(r.domain.to_unicode())
+        } else {
+            std::borrow::Cow::Borrowed(r.domain.as_str())
+        }
+    }
+
     fn matches(&self, i: u32, q: &SearchQuery, p: &Prepared) -> bool {
         let r = &self.rows[i as usize];
         if !p.keywords.is_empty() {
+            let label = self.label(i as usize);
             let hit = |k: &String| match q.match_at {
-                MatchAt::Begin => r.label.starts_with(k.as_str()),
-                MatchAt::End => r.label.ends_with(k.as_str()),
-                MatchAt::Any => r.label.contains(k.as_str()),
+                MatchAt::Begin => label.starts_with(k.as_str()),
+                MatchAt::End => label.ends_with(k.as_str()),
+                MatchAt::Any => label.contains(k.as_str()),
             };
             let ok = match q.keyword_mode {
                 KeywordMode::And => p.keywords.iter().all(hit),
@@ -527,11 +610,11 @@ impl CatalogIndex {
                 return false;
             }
         }
-        if !p.zones.is_empty() && !p.zones.iter().any(|z| **z == *r.zone) {
+        if !p.zones.is_empty() && !p.zone_wanted[r.zone as usize] {
             return false;
         }
         if let Some(day) = q.deletion_day {
-            if r.entry.drop_at.date_naive() != day {
+            if r.drop_at.date_naive() != day {
                 return false;
             }
         }
@@ -540,17 +623,18 @@ impl CatalogIndex {
         {
             return false;
         }
-        if q.min_length.is_some_and(|m| r.chars < m) || q.max_length.is_some_and(|m| r.chars > m) {
+        let chars = u32::from(r.chars);
+        if q.min_length.is_some_and(|m| chars < m) || q.max_length.is_some_and(|m| chars > m) {
             return false;
         }
-        if (q.no_hyphens && r.label.contains('-'))
-            || (q.no_numbers && r.label.bytes().any(|b| b.is_ascii_digit()))
-            || (q.no_idns && r.idn)
+        if (q.no_hyphens && r.flags & HYPHEN != 0)
+            || (q.no_numbers && r.flags & DIGIT != 0)
+            || (q.no_idns && r.flags & IDN != 0)
         {
             return false;
         }
         if let Some(re) = &p.regex {
-            if !re.is_match(&r.unicode) {
+            if !re.is_match(&self.unicode(r)) {
                 return false;
             }
         }

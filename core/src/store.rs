@@ -105,6 +105,14 @@ pub trait Store: LedgerStore + Send {
     fn put_pending_deletion(&mut self, entry: &PendingDeletion) -> Result<()>;
     /// Every pending deletion, withdrawn ones included, in no particular order.
     fn pending_deletions(&mut self) -> Result<Vec<PendingDeletion>>;
+    /// How many pending deletions are listed (not withdrawn).
+    fn listed_count(&mut self) -> Result<u64>;
+    /// A hint that about `additional` pending deletions are about to be written (an import):
+    /// a store may make room for them at once. Does nothing by default.
+    fn reserve_pending_deletions(&mut self, additional: usize) -> Result<()> {
+        let _ = additional;
+        Ok(())
+    }
 
     /// The next alert subscription id (strictly increasing).
     fn next_subscription_id(&mut self) -> Result<u64>;

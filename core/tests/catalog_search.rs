@@ -148,7 +148,7 @@ fn oracle(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(4096))]
 
     #[test]
     fn every_filter_and_order_agrees_with_a_scan(entries in catalog(), q in query()) {

@@ -72,6 +72,59 @@ pub fn list_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
     Ok(std::borrow::Cow::Owned(out))
 }
 
+/// Parses a list's text (see [`droplist::parse`]), cutting a large body at line ends and reading
+/// the pieces on every processor: the same result, line numbers included, in a fraction of the time.
+pub fn parse_list(bytes: &[u8]) -> Result<droplist::ParsedList> {
+    let layout = droplist::layout(bytes)?;
+    let body = &bytes[layout.body_start..];
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads == 1 || body.len() < 1 << 20 {
+        return droplist::parse(bytes);
+    }
+    // Pieces end just after a line end; each knows the number of its first line.
+    let mut pieces: Vec<(usize, usize, u64)> = Vec::with_capacity(threads);
+    let (mut start, mut line) = (0usize, layout.body_first_line);
+    for k in 1..=threads {
+        let end = if k == threads {
+            body.len()
+        } else {
+            let target = (body.len() * k / threads).max(start);
+            body[target..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(body.len(), |p| target + p + 1)
+        };
+        if end > start {
+            pieces.push((start, end, line));
+            line += body[start..end].iter().filter(|b| **b == b'\n').count() as u64;
+            start = end;
+        }
+    }
+    let parsed = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&(a, b, first)| {
+                scope.spawn(move || droplist::parse_body(layout.format, &body[a..b], first))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join())
+            .collect::<std::result::Result<Vec<_>, _>>()
+    })
+    .map_err(|_| Error::Internal("a list reader thread panicked".into()))?;
+    let mut list = droplist::ParsedList {
+        format: layout.format,
+        entries: Vec::with_capacity(parsed.iter().map(|p| p.0.len()).sum()),
+        bad_lines: Vec::new(),
+    };
+    for (entries, bad) in parsed {
+        list.entries.extend(entries);
+        list.bad_lines.extend(bad);
+    }
+    Ok(list)
+}
+
 /// Reads a deletion list file (plain or zipped) and parses it.
 pub fn read_list_file(path: &Path) -> Result<droplist::ParsedList> {
     let meta = std::fs::metadata(path)
@@ -84,7 +137,7 @@ pub fn read_list_file(path: &Path) -> Result<droplist::ParsedList> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| Error::InvalidArgument(format!("{}: {e}", path.display())))?;
-    droplist::parse(&list_text(&bytes)?)
+    parse_list(&list_text(&bytes)?)
 }
 
 impl Engine {
@@ -98,7 +151,7 @@ impl Engine {
         bytes: &[u8],
         options: ImportOptions,
     ) -> Result<ImportReport> {
-        let list = droplist::parse(&list_text(bytes)?)?;
+        let list = parse_list(&list_text(bytes)?)?;
         self.import_parsed_list(list, options)
     }
 
@@ -125,9 +178,9 @@ impl Engine {
         let is_held = |d: &DomainName| held.as_ref().is_some_and(|h| h(d.as_str()));
         let report = Engine::write_locked(&mut guard, now, |tx, policies, now, _| {
             let mut report = catalog::import(tx, policies, now, list, &is_held, options)?;
-            let names: Vec<DomainName> =
-                report.new_names.iter().map(|e| e.domain.clone()).collect();
-            report.alerts = alert::emit_alerts(tx, now, &matcher, &names)?;
+            if !matcher.is_empty() {
+                report.alerts = alert::emit_alerts(tx, now, &matcher, &report.new_names)?;
+            }
             Ok(report)
         })?;
         guard.index = None;

@@ -476,3 +476,25 @@ fn the_command_line_search_counts_what_a_scan_of_the_file_counts() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A large list is read in pieces on several threads: the result, line numbers included, is the
+/// same as reading it in one go.
+#[test]
+fn reading_a_large_list_in_pieces_gives_what_reading_it_whole_gives() {
+    let mut text = String::from("\u{feff}# a comment\n\ndomain;time\n");
+    for i in 0..60_000u32 {
+        match i % 997 {
+            0 => text.push_str("broken line without separator\n"),
+            1 => text.push('\n'),
+            2 => text.push_str(&format!("n{i}.com;2030-02-30 00:00:00\r\n")),
+            _ => text.push_str(&format!("name{i}.com;2030-03-{:02} 10:00:00\n", 1 + i % 28)),
+        }
+    }
+    text.push_str("last.com;2030-03-01 00:00:00");
+    assert!(text.len() > 1 << 20);
+    let whole = backorder::core::droplist::parse(text.as_bytes()).unwrap();
+    let pieces = backorder::catalog::parse_list(text.as_bytes()).unwrap();
+    assert_eq!(pieces, whole);
+    assert_eq!(whole.bad_lines[0].line, 4);
+    assert_eq!(whole.entries.last().unwrap().line, 60_004);
+}
