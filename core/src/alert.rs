@@ -104,7 +104,7 @@ pub fn subscribe<S: Store + ?Sized>(
     let zones: Vec<String> = req
         .zones
         .iter()
-        .map(|z| z.trim().trim_start_matches('.').to_ascii_lowercase())
+        .map(|z| crate::search::normalise_zone(z))
         .collect();
     if zones.iter().any(|z| z.is_empty() || z.len() > 63) {
         return Err(Error::InvalidArgument(

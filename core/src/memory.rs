@@ -28,48 +28,51 @@ enum Counter {
     Subscription,
 }
 
-/// Records by numeric id: hashed for lookups, with the ids kept in order for paging. Ids are
-/// allocated ascending, so an insertion is almost always an append.
+/// Records by numeric id, kept in id order in two parallel arrays (the ids, and the records): ids
+/// are allocated ascending, so an insertion is almost always an append, a look-up is a binary
+/// search over a compact array of ids, and paging is a slice.
 struct IdTable<V> {
-    rows: HashMap<u64, V>,
-    order: Vec<u64>,
+    ids: Vec<u64>,
+    rows: Vec<V>,
 }
 
 impl<V> Default for IdTable<V> {
     fn default() -> Self {
         IdTable {
-            rows: HashMap::default(),
-            order: Vec::new(),
+            ids: Vec::new(),
+            rows: Vec::new(),
         }
     }
 }
 
 impl<V: Clone> IdTable<V> {
+    fn position(&self, id: u64) -> std::result::Result<usize, usize> {
+        match self.ids.last() {
+            Some(last) if *last == id => Ok(self.ids.len() - 1),
+            Some(last) if *last < id => Err(self.ids.len()),
+            _ => self.ids.binary_search(&id),
+        }
+    }
+
     fn get(&self, id: &u64) -> Option<&V> {
-        self.rows.get(id)
+        self.position(*id).ok().map(|i| &self.rows[i])
     }
 
     fn insert(&mut self, id: u64, v: V) -> Option<V> {
-        let old = self.rows.insert(id, v);
-        if old.is_none() {
-            match self.order.last() {
-                Some(last) if *last > id => {
-                    let at = self.order.partition_point(|x| *x < id);
-                    self.order.insert(at, id);
-                }
-                _ => self.order.push(id),
+        match self.position(id) {
+            Ok(i) => Some(std::mem::replace(&mut self.rows[i], v)),
+            Err(i) => {
+                self.ids.insert(i, id);
+                self.rows.insert(i, v);
+                None
             }
         }
-        old
     }
 
     fn remove(&mut self, id: u64) {
-        if self.rows.remove(&id).is_some() {
-            if self.order.last() == Some(&id) {
-                self.order.pop();
-            } else if let Ok(at) = self.order.binary_search(&id) {
-                self.order.remove(at);
-            }
+        if let Ok(i) = self.position(id) {
+            self.ids.remove(i);
+            self.rows.remove(i);
         }
     }
 
@@ -83,12 +86,8 @@ impl<V: Clone> IdTable<V> {
     }
 
     fn page(&self, after: u64, limit: usize) -> Vec<V> {
-        let start = self.order.partition_point(|x| *x <= after);
-        self.order[start..]
-            .iter()
-            .take(limit)
-            .filter_map(|id| self.rows.get(id).cloned())
-            .collect()
+        let start = self.ids.partition_point(|x| *x <= after);
+        self.rows[start..].iter().take(limit).cloned().collect()
     }
 }
 

@@ -163,8 +163,8 @@ pub struct SearchResult {
     pub rows: Vec<SearchRow>,
 }
 
-/// A keyword as matched: lower case, trimmed.
-fn normalise_keyword(k: &str) -> Result<String> {
+/// A keyword as matched (lower case, trimmed), or why it cannot be one. Alerts use the same rule.
+pub(crate) fn normalise_keyword(k: &str) -> Result<String> {
     let k = k.trim().to_lowercase();
     if k.is_empty() || k.chars().count() > 63 || k.chars().any(|c| c.is_control() || c == '.') {
         return Err(Error::InvalidArgument(format!(
@@ -173,6 +173,11 @@ fn normalise_keyword(k: &str) -> Result<String> {
         )));
     }
     Ok(k)
+}
+
+/// A zone as matched: lower case, without a leading dot.
+pub(crate) fn normalise_zone(z: &str) -> String {
+    z.trim().trim_start_matches('.').to_ascii_lowercase()
 }
 
 /// A checked query: keywords normalised, regex compiled.
@@ -208,11 +213,7 @@ fn prepare(q: &SearchQuery) -> Result<Prepared> {
         .iter()
         .map(|k| normalise_keyword(k))
         .collect::<Result<Vec<_>>>()?;
-    let zones = q
-        .zones
-        .iter()
-        .map(|z| z.trim().trim_start_matches('.').to_ascii_lowercase())
-        .collect();
+    let zones = q.zones.iter().map(|z| normalise_zone(z)).collect();
     let regex = match &q.regex {
         None => None,
         Some(r) if r.len() > 1000 => {
