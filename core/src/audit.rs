@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::backorder::Backorder;
 use crate::error::Result;
 use crate::key::Key;
-use crate::ledger::{LedgerAccountKind, ReservationState, TransferKind};
+use crate::ledger::{LedgerAccountKind, Reservation, ReservationState, Transfer, TransferKind};
 use crate::lifecycle::{history_follows_table, Status};
 use crate::name::DomainName;
 use crate::store::Store;
@@ -97,62 +98,57 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     let mut reserves: HashMap<u64, Decimal> = HashMap::default();
     // Journal totals by kind and currency, labelled once at the end.
     let mut journal: HashMap<(TransferKind, crate::money::Currency), Decimal> = HashMap::default();
-    let mut after = 0;
-    loop {
-        let page = tx.transfers_after(after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for t in page {
-            r.transfers += 1;
-            sat_add(journal.entry((t.kind, t.currency)).or_default(), t.amount);
-            if t.amount <= Decimal::ZERO {
-                problem(&mut r, format!("transfer {} has non-positive amount", t.id));
+    tx.for_each_transfer(&mut |t: &Transfer| {
+        r.transfers += 1;
+        sat_add(journal.entry((t.kind, t.currency)).or_default(), t.amount);
+        if t.amount <= Decimal::ZERO {
+            problem(&mut r, format!("transfer {} has non-positive amount", t.id));
+        }
+        match t.kind {
+            TransferKind::Fund | TransferKind::Charge | TransferKind::Payout => {
+                sat_add(&mut totals(&mut derived, &t.debit).debits_posted, t.amount);
+                sat_add(
+                    &mut totals(&mut derived, &t.credit).credits_posted,
+                    t.amount,
+                );
             }
-            match t.kind {
-                TransferKind::Fund | TransferKind::Charge | TransferKind::Payout => {
+            TransferKind::Reserve => {
+                sat_add(&mut totals(&mut derived, &t.debit).debits_pending, t.amount);
+                sat_add(
+                    &mut totals(&mut derived, &t.credit).credits_pending,
+                    t.amount,
+                );
+                reserves.insert(t.id, t.amount);
+            }
+            TransferKind::Capture | TransferKind::Release => {
+                let Some(pid) = t.pending_id else {
+                    problem(&mut r, format!("transfer {} resolves nothing", t.id));
+                    return Ok(());
+                };
+                let Some(held) = reserves.get(&pid).copied() else {
+                    problem(
+                        &mut r,
+                        format!("transfer {} resolves unknown reservation {pid}", t.id),
+                    );
+                    return Ok(());
+                };
+                resolutions.entry(pid).or_insert((0, t.kind, t.amount)).0 += 1;
+                sat_sub(&mut totals(&mut derived, &t.debit).debits_pending, held);
+                sat_sub(&mut totals(&mut derived, &t.credit).credits_pending, held);
+                if t.kind == TransferKind::Capture {
+                    if t.amount > held {
+                        problem(&mut r, format!("capture {} exceeds its reservation", t.id));
+                    }
                     sat_add(&mut totals(&mut derived, &t.debit).debits_posted, t.amount);
                     sat_add(
                         &mut totals(&mut derived, &t.credit).credits_posted,
                         t.amount,
                     );
                 }
-                TransferKind::Reserve => {
-                    sat_add(&mut totals(&mut derived, &t.debit).debits_pending, t.amount);
-                    sat_add(
-                        &mut totals(&mut derived, &t.credit).credits_pending,
-                        t.amount,
-                    );
-                    reserves.insert(t.id, t.amount);
-                }
-                TransferKind::Capture | TransferKind::Release => {
-                    let Some(pid) = t.pending_id else {
-                        problem(&mut r, format!("transfer {} resolves nothing", t.id));
-                        continue;
-                    };
-                    let Some(held) = reserves.get(&pid).copied() else {
-                        problem(
-                            &mut r,
-                            format!("transfer {} resolves unknown reservation {pid}", t.id),
-                        );
-                        continue;
-                    };
-                    resolutions.entry(pid).or_insert((0, t.kind, t.amount)).0 += 1;
-                    sat_sub(&mut totals(&mut derived, &t.debit).debits_pending, held);
-                    sat_sub(&mut totals(&mut derived, &t.credit).credits_pending, held);
-                    if t.kind == TransferKind::Capture {
-                        if t.amount > held {
-                            problem(&mut r, format!("capture {} exceeds its reservation", t.id));
-                        }
-                        sat_add(&mut totals(&mut derived, &t.debit).debits_posted, t.amount);
-                        sat_add(
-                            &mut totals(&mut derived, &t.credit).credits_posted,
-                            t.amount,
-                        );
-                    }
-                }
             }
         }
-    }
+        Ok(())
+    })?;
     for ((kind, currency), total) in journal {
         let kind = match kind {
             TransferKind::Fund => "FUND",
@@ -232,51 +228,46 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     // 3. Reservations: resolved at most once; state matches the journal; reserved = open sum.
     let mut deposits: HashMap<u64, DepositSummary> = HashMap::default();
     let mut stored_reservations = 0usize;
-    let mut after = 0;
-    loop {
-        let page = tx.reservations_after(after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for res in page {
-            r.reservations += 1;
-            stored_reservations += 1;
-            let resolved = resolutions.get(&res.id).copied();
-            if let Some((n, _, _)) = resolved {
-                if n > 1 {
-                    problem(&mut r, format!("reservation {} resolved {n} times", res.id));
-                }
-            }
-            let expected = match resolved {
-                None => ReservationState::Pending,
-                Some((_, TransferKind::Capture, amount)) => ReservationState::Captured { amount },
-                Some(_) => ReservationState::Released,
-            };
-            if res.state != expected {
-                problem(
-                    &mut r,
-                    format!(
-                        "reservation {} is {:?}, the journal says {expected:?}",
-                        res.id, res.state
-                    ),
-                );
-            }
-            if res.state == ReservationState::Pending {
-                sat_add(
-                    open_by_account.entry(res.account.clone()).or_default(),
-                    res.amount,
-                );
-            }
-            if let Some(b) = res.backorder {
-                let d = deposits.entry(b).or_default();
-                d.count += 1;
-                match res.state {
-                    ReservationState::Pending => d.open += 1,
-                    ReservationState::Released => d.released += 1,
-                    ReservationState::Captured { .. } => d.captured += 1,
-                }
+    tx.for_each_reservation(&mut |res: &Reservation| {
+        r.reservations += 1;
+        stored_reservations += 1;
+        let resolved = resolutions.get(&res.id).copied();
+        if let Some((n, _, _)) = resolved {
+            if n > 1 {
+                problem(&mut r, format!("reservation {} resolved {n} times", res.id));
             }
         }
-    }
+        let expected = match resolved {
+            None => ReservationState::Pending,
+            Some((_, TransferKind::Capture, amount)) => ReservationState::Captured { amount },
+            Some(_) => ReservationState::Released,
+        };
+        if res.state != expected {
+            problem(
+                &mut r,
+                format!(
+                    "reservation {} is {:?}, the journal says {expected:?}",
+                    res.id, res.state
+                ),
+            );
+        }
+        if res.state == ReservationState::Pending {
+            sat_add(
+                open_by_account.entry(res.account.clone()).or_default(),
+                res.amount,
+            );
+        }
+        if let Some(b) = res.backorder {
+            let d = deposits.entry(b).or_default();
+            d.count += 1;
+            match res.state {
+                ReservationState::Pending => d.open += 1,
+                ReservationState::Released => d.released += 1,
+                ReservationState::Captured { .. } => d.captured += 1,
+            }
+        }
+        Ok(())
+    })?;
     if stored_reservations != reserves.len() {
         problem(
             &mut r,
@@ -314,95 +305,82 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
     // 4. Backorders: history follows the table; deposits of ended backorders released exactly once;
     //    open deposits only where the status holds one; at most one allocation per drop.
     let mut winners: BTreeMap<(DomainName, DateTime<Utc>), Vec<u64>> = BTreeMap::new();
-    let mut after = 0;
-    loop {
-        let page = tx.backorders_after(after, PAGE)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for b in page {
-            r.backorders += 1;
-            if !history_follows_table(&b.history)
-                || b.history.last().map(|h| h.to) != Some(b.status)
-            {
-                problem(
-                    &mut r,
-                    format!("backorder {} history breaks the transition table", b.id),
-                );
-            }
-            let d = deposits.get(&b.id).copied().unwrap_or_default();
-            let (open, released, captured) = (d.open, d.released, d.captured);
-            if d.count > 1 {
-                problem(
-                    &mut r,
-                    format!("backorder {} holds {} deposits", b.id, d.count),
-                );
-            }
-            match b.status {
-                Status::Failed | Status::Cancelled | Status::Expired | Status::AuctionLost => {
-                    if open != 0 || captured != 0 {
-                        problem(
-                            &mut r,
-                            format!("{} backorder {} kept its deposit", b.status, b.id),
-                        );
-                    }
-                    if b.status == Status::Expired && d.count != 0 {
-                        problem(&mut r, format!("expired backorder {} had a deposit", b.id));
-                    }
-                    if d.count != 0 && released != 1 {
-                        problem(
-                            &mut r,
-                            format!("backorder {} deposit released {released} times", b.id),
-                        );
-                    }
+    tx.for_each_backorder(&mut |b: &Backorder| {
+        r.backorders += 1;
+        if !history_follows_table(&b.history) || b.history.last().map(|h| h.to) != Some(b.status) {
+            problem(
+                &mut r,
+                format!("backorder {} history breaks the transition table", b.id),
+            );
+        }
+        let d = deposits.get(&b.id).copied().unwrap_or_default();
+        let (open, released, captured) = (d.open, d.released, d.captured);
+        if d.count > 1 {
+            problem(
+                &mut r,
+                format!("backorder {} holds {} deposits", b.id, d.count),
+            );
+        }
+        match b.status {
+            Status::Failed | Status::Cancelled | Status::Expired | Status::AuctionLost => {
+                if open != 0 || captured != 0 {
+                    problem(
+                        &mut r,
+                        format!("{} backorder {} kept its deposit", b.status, b.id),
+                    );
                 }
-                Status::Active
-                | Status::Backordered
-                | Status::Processing
-                | Status::AuctionPending => {
-                    if open != 1 {
-                        problem(
-                            &mut r,
-                            format!("{} backorder {} has no open deposit", b.status, b.id),
-                        );
-                    }
+                if b.status == Status::Expired && d.count != 0 {
+                    problem(&mut r, format!("expired backorder {} had a deposit", b.id));
                 }
-                Status::Requested
-                | Status::Incomplete
-                | Status::Inactive
-                | Status::PendingPayment => {
-                    if d.count != 0 {
-                        problem(
-                            &mut r,
-                            format!("{} backorder {} has a deposit", b.status, b.id),
-                        );
-                    }
-                }
-                Status::Successful => {
-                    if captured != 1 {
-                        problem(
-                            &mut r,
-                            format!("successful backorder {} deposit not captured", b.id),
-                        );
-                    }
-                }
-                Status::AuctionWon => {
-                    if b.amount_due.is_none() && b.auth_code.is_none() {
-                        problem(
-                            &mut r,
-                            format!("auction winner {} neither owes nor paid", b.id),
-                        );
-                    }
+                if d.count != 0 && released != 1 {
+                    problem(
+                        &mut r,
+                        format!("backorder {} deposit released {released} times", b.id),
+                    );
                 }
             }
-            let allocated = b.status == Status::Successful
-                || (b.status == Status::AuctionWon && b.auth_code.is_some());
-            if allocated {
-                if let Some(d) = b.drop_at {
-                    winners.entry((b.domain.clone(), d)).or_default().push(b.id);
+            Status::Active | Status::Backordered | Status::Processing | Status::AuctionPending => {
+                if open != 1 {
+                    problem(
+                        &mut r,
+                        format!("{} backorder {} has no open deposit", b.status, b.id),
+                    );
+                }
+            }
+            Status::Requested | Status::Incomplete | Status::Inactive | Status::PendingPayment => {
+                if d.count != 0 {
+                    problem(
+                        &mut r,
+                        format!("{} backorder {} has a deposit", b.status, b.id),
+                    );
+                }
+            }
+            Status::Successful => {
+                if captured != 1 {
+                    problem(
+                        &mut r,
+                        format!("successful backorder {} deposit not captured", b.id),
+                    );
+                }
+            }
+            Status::AuctionWon => {
+                if b.amount_due.is_none() && b.auth_code.is_none() {
+                    problem(
+                        &mut r,
+                        format!("auction winner {} neither owes nor paid", b.id),
+                    );
                 }
             }
         }
-    }
+        let allocated = b.status == Status::Successful
+            || (b.status == Status::AuctionWon && b.auth_code.is_some());
+        if allocated {
+            if let Some(d) = b.drop_at {
+                winners.entry((b.domain.clone(), d)).or_default().push(b.id);
+            }
+        }
+        Ok(())
+    })?;
     for ((domain, drop_at), ids) in winners {
         if ids.len() > 1 {
             problem(

@@ -764,6 +764,21 @@ impl Store for MemoryStore {
     fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>> {
         Ok(self.reservations.page(after, limit))
     }
+
+    fn for_each_transfer(&mut self, f: &mut dyn FnMut(&Transfer) -> Result<()>) -> Result<()> {
+        self.transfers.iter().try_for_each(f)
+    }
+
+    fn for_each_reservation(
+        &mut self,
+        f: &mut dyn FnMut(&Reservation) -> Result<()>,
+    ) -> Result<()> {
+        self.reservations.rows.iter().try_for_each(f)
+    }
+
+    fn for_each_backorder(&mut self, f: &mut dyn FnMut(&Backorder) -> Result<()>) -> Result<()> {
+        self.backorders.iter().try_for_each(f)
+    }
 }
 
 #[cfg(test)]
@@ -786,6 +801,65 @@ mod tests {
         s.set_wake(a, None).unwrap();
         assert_eq!(s.due(t(10), 10).unwrap(), vec![(t(3), b)]);
         assert_eq!(s.due(t(2), 10).unwrap(), vec![]);
+    }
+
+    /// The store's own visits and the paged ones the trait falls back on see the same records in
+    /// the same order, across page boundaries.
+    #[test]
+    fn visits_match_paged_reads() {
+        use crate::ledger;
+        use crate::money::{Currency, Money};
+        use crate::store::{paged, VISIT_PAGE};
+        let mut s = MemoryStore::new();
+        ledger::open_customer(&mut s, "a", Currency::USD).unwrap();
+        let one = Money::new(rust_decimal::Decimal::ONE, Currency::USD);
+        ledger::fund(
+            &mut s,
+            "f",
+            "a",
+            &Money::new(rust_decimal::Decimal::from(1_000_000), Currency::USD),
+            t(0),
+        )
+        .unwrap();
+        for i in 0..(VISIT_PAGE * 2 + 7) {
+            let r = ledger::reserve(&mut s, &format!("r{i}"), "a", &one, None, t(0)).unwrap();
+            if i % 3 == 0 {
+                ledger::release(&mut s, &format!("x{i}"), r.id, t(0)).unwrap();
+            }
+        }
+        let mut direct = Vec::new();
+        s.for_each_transfer(&mut |t| {
+            direct.push(t.id);
+            Ok(())
+        })
+        .unwrap();
+        let mut by_page = Vec::new();
+        let mut read = |after| s.transfers_after(after, VISIT_PAGE);
+        paged(&mut read, |t: &crate::ledger::Transfer| t.id, &mut |t| {
+            by_page.push(t.id);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(direct, by_page);
+        assert_eq!(
+            direct.len(),
+            1 + 2 * (VISIT_PAGE * 2 + 7) - (VISIT_PAGE * 2 + 7) * 2 / 3
+        );
+        let mut direct = Vec::new();
+        s.for_each_reservation(&mut |r| {
+            direct.push((r.id, r.state));
+            Ok(())
+        })
+        .unwrap();
+        let mut by_page = Vec::new();
+        let mut read = |after| s.reservations_after(after, VISIT_PAGE);
+        paged(&mut read, |r: &crate::ledger::Reservation| r.id, &mut |r| {
+            by_page.push((r.id, r.state));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(direct, by_page);
+        assert_eq!(direct.len(), VISIT_PAGE * 2 + 7);
     }
 
     #[test]

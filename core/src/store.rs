@@ -203,6 +203,58 @@ pub trait Store: LedgerStore + Send {
     ) -> Result<Vec<Transfer>>;
     /// Reservations with id greater than `after`, ascending, at most `limit`.
     fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>>;
+
+    /// Calls `f` on every transfer, ascending by id (for audits). By default reads pages of
+    /// [`Store::transfers_after`]; a store that can lend its records does so without copies.
+    fn for_each_transfer(&mut self, f: &mut dyn FnMut(&Transfer) -> Result<()>) -> Result<()> {
+        paged(
+            |after| self.transfers_after(after, VISIT_PAGE),
+            |t: &Transfer| t.id,
+            f,
+        )
+    }
+
+    /// Calls `f` on every reservation, ascending by id (for audits).
+    fn for_each_reservation(
+        &mut self,
+        f: &mut dyn FnMut(&Reservation) -> Result<()>,
+    ) -> Result<()> {
+        paged(
+            |after| self.reservations_after(after, VISIT_PAGE),
+            |r: &Reservation| r.id,
+            f,
+        )
+    }
+
+    /// Calls `f` on every backorder, ascending by id (for audits).
+    fn for_each_backorder(&mut self, f: &mut dyn FnMut(&Backorder) -> Result<()>) -> Result<()> {
+        paged(
+            |after| self.backorders_after(after, VISIT_PAGE),
+            |b: &Backorder| b.id,
+            f,
+        )
+    }
+}
+
+/// The page size of the default `for_each_*` visits.
+pub const VISIT_PAGE: usize = 4096;
+
+/// Visits every record of a table read in pages: `page(after)` returns the records with id above
+/// `after`, ascending. What the default `for_each_*` methods of [`Store`] do.
+pub fn paged<T>(
+    mut page: impl FnMut(u64) -> Result<Vec<T>>,
+    id: impl Fn(&T) -> u64,
+    f: &mut dyn FnMut(&T) -> Result<()>,
+) -> Result<()> {
+    let mut after = 0;
+    loop {
+        let rows = page(after)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = id(last);
+        rows.iter().try_for_each(&mut *f)?;
+    }
 }
 
 /// Runs `f` in one transaction: commits on `Ok`, rolls back on `Err` (leaving nothing changed).
