@@ -65,7 +65,7 @@ pub struct Backorder {
     /// Registered until (after a catch and allocation).
     pub registered_until: Option<DateTime<Utc>>,
     /// Every status change, oldest first.
-    pub history: Vec<HistoryEntry>,
+    pub history: History,
 }
 
 impl Backorder {
@@ -123,6 +123,10 @@ pub(crate) fn emit<S: Store + ?Sized>(
     })?;
     Ok(())
 }
+
+/// A backorder's status changes, oldest first. Most hold four to six, kept inline so that copying a
+/// backorder allocates nothing; a longer history moves to the heap. Reads as a slice.
+pub type History = smallvec::SmallVec<[HistoryEntry; 6]>;
 
 /// Moves a backorder to `to` if the transition table allows it, with history and an event.
 pub(crate) fn set_status<S: Store + ?Sized>(
@@ -343,9 +347,8 @@ pub fn place<S: Store + ?Sized>(
         paid: Decimal::ZERO,
         auth_code: None,
         registered_until: None,
-        // A backorder's history holds four to six changes; room for them now saves regrowth.
         history: {
-            let mut h = Vec::with_capacity(6);
+            let mut h = History::new();
             h.push(HistoryEntry {
                 at: now,
                 from: None,

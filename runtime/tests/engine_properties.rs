@@ -1224,7 +1224,7 @@ impl Harness {
                         b.history
                     );
                 }
-                self.seen.insert(b.id, b.history.clone());
+                self.seen.insert(b.id, b.history.to_vec());
                 let announced = changes.remove(&b.id).unwrap_or_default();
                 let recorded: Vec<_> = b.history.iter().map(|h| (h.from, h.to, h.reason)).collect();
                 prop_assert_eq!(announced, recorded, "backorder {}: events vs history", b.id);
