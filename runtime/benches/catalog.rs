@@ -4,7 +4,8 @@
 //!   same list (the hourly resync) into an engine that has it;
 //! - a keyword search over those names (≤ 5 ms median);
 //! - 100,000 alert subscriptions matched against 100,000 new names (≤ 1 s), automaton build
-//!   included.
+//!   included;
+//! - building the search index over 1,000,000 names (paid by the first search after a change).
 //!
 //! `cargo bench -p backorder --bench catalog`. The lists are synthetic (see
 //! `examples/pending_list/synthetic.rs`) and deterministic.
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use backorder::core::alert::{AlertMatcher, Subscription};
 use backorder::core::catalog::ImportOptions;
-use backorder::core::search::{KeywordMode, MatchAt, SearchQuery};
+use backorder::core::search::{CatalogIndex, KeywordMode, MatchAt, SearchQuery};
 use backorder::core::DomainName;
 use backorder::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -147,6 +148,30 @@ fn search(c: &mut Criterion) {
     g.finish();
 }
 
+/// Building the search index over 1,000,000 names: what the first search after an import pays.
+fn index(c: &mut Criterion) {
+    let list = synthetic::hexonet_list(size(1_000_000), 1);
+    let entries: Vec<backorder::core::PendingDeletion> =
+        backorder::core::droplist::parse(list.as_bytes())
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| backorder::core::PendingDeletion {
+                domain: e.domain,
+                drop_at: e.drop_at,
+                withdrawn: false,
+                updated_at: e.drop_at,
+            })
+            .collect();
+    let policies = backorder::core::PolicyTable::defaults();
+    let mut g = c.benchmark_group("index");
+    g.sample_size(10);
+    g.bench_function("build_1m", |b| {
+        b.iter(|| black_box(CatalogIndex::build(&entries, &policies).len()))
+    });
+    g.finish();
+}
+
 fn alerts(c: &mut Criterion) {
     let keywords = synthetic::keywords(size(100_000), 2);
     let subs: Vec<Subscription> = keywords
@@ -191,5 +216,5 @@ fn alerts(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, import, search, alerts);
+criterion_group!(benches, import, search, index, alerts);
 criterion_main!(benches);
