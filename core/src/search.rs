@@ -300,7 +300,7 @@ impl CatalogIndex {
         // (name, drop, finalization, zone, Unicode label) of every listed name, in name order: a
         // row's id is its place by name, so candidate lists (ids, ascending) come out sorted by
         // name, and checking them walks the rows and the label arena forwards.
-        let mut listed: Vec<(&PendingDeletion, DateTime<Utc>)> = entries
+        let listed: Vec<(&PendingDeletion, DateTime<Utc>)> = entries
             .iter()
             .filter(|e| !e.withdrawn)
             .filter_map(|e| {
