@@ -215,6 +215,21 @@ impl AlertMatcher {
 
     /// As [`AlertMatcher::matches`], reusing `scratch` between names.
     pub fn matches_with(&self, domain: &DomainName, scratch: &mut Scratch) -> Vec<u64> {
+        self.matching(domain, scratch).map(|s| s.id).collect()
+    }
+
+    /// The subscriptions `domain` matches, ascending by id.
+    fn matching<'a>(
+        &'a self,
+        domain: &DomainName,
+        scratch: &mut Scratch,
+    ) -> impl Iterator<Item = &'a Subscription> + 'a {
+        self.matching_indices(domain, scratch)
+            .into_iter()
+            .map(|si| &self.subscriptions[si as usize])
+    }
+
+    fn matching_indices(&self, domain: &DomainName, scratch: &mut Scratch) -> Vec<u32> {
         let Some(ac) = &self.automaton else {
             return Vec::new();
         };
@@ -263,10 +278,10 @@ impl AlertMatcher {
                 KeywordMode::Or => bits != 0,
             };
             if keywords_ok && filters_pass(s, &c) {
-                out.push(s.id);
+                out.push(si);
             }
         }
-        out.sort_unstable();
+        out.sort_unstable_by_key(|si| self.subscriptions[*si as usize].id);
         out
     }
 }
@@ -295,17 +310,15 @@ pub fn emit_alerts<S: Store + ?Sized>(
     matcher: &AlertMatcher,
     names: &[DomainName],
 ) -> Result<u64> {
-    let by_id: crate::fast::HashMap<u64, &Subscription> =
-        matcher.subscriptions.iter().map(|s| (s.id, s)).collect();
     let mut scratch = Scratch::default();
     let mut emitted = 0;
     for name in names {
-        for id in matcher.matches_with(name, &mut scratch) {
+        for s in matcher.matching(name, &mut scratch) {
+            let id = s.id;
             if tx.alert_sent(id, name)? {
                 continue;
             }
             tx.mark_alert_sent(id, name)?;
-            let s = by_id[&id];
             tx.append_event(crate::store::NewEvent {
                 at: now,
                 account: Some(s.account.clone()),

@@ -481,21 +481,24 @@ impl CatalogIndex {
     /// The smallest candidate set an index gives (ids ascending, that is in name order), or `None`
     /// when no index serves the query.
     fn candidates(&self, q: &SearchQuery, p: &Prepared) -> Option<Vec<u32>> {
-        let mut sets: Vec<Vec<u32>> = Vec::new();
+        // Each index says first how many names it would give; only the smallest set is built.
+        enum Source<'a> {
+            Keywords(Vec<u32>),
+            Zones(Vec<&'a Vec<u32>>),
+            Range(&'a [u32]),
+        }
+        let mut sources: Vec<(usize, Source<'_>)> = Vec::new();
         if let Some(k) = self.keyword_candidates(q, p) {
-            sets.push(k);
+            sources.push((k.len(), Source::Keywords(k)));
         }
         if !p.zones.is_empty() {
-            let mut z: Vec<u32> = p
-                .zones
-                .iter()
-                .filter_map(|zone| self.zones.get(zone.as_str()))
-                .flatten()
-                .copied()
-                .collect();
-            z.sort_unstable();
-            z.dedup();
-            sets.push(z);
+            let mut lists: Vec<&Vec<u32>> = Vec::new();
+            for (zone, list) in &self.zones {
+                if p.zones.iter().any(|z| **z == **zone) {
+                    lists.push(list);
+                }
+            }
+            sources.push((lists.iter().map(|l| l.len()).sum(), Source::Zones(lists)));
         }
         if let Some(day) = q.deletion_day {
             let start = day.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
@@ -511,9 +514,8 @@ impl CatalogIndex {
                 self.by_drop
                     .partition_point(|i| self.rows[*i as usize].drop_at < e)
             });
-            let mut ids = self.by_drop[lo..hi.max(lo)].to_vec();
-            ids.sort_unstable();
-            sets.push(ids);
+            let range = &self.by_drop[lo..hi.max(lo)];
+            sources.push((range.len(), Source::Range(range)));
         }
         if q.finalization_from.is_some() || q.finalization_to.is_some() {
             let lo = q.finalization_from.map_or(0, |f| {
@@ -524,11 +526,24 @@ impl CatalogIndex {
                 self.by_final
                     .partition_point(|i| self.rows[*i as usize].finalization_at <= t)
             });
-            let mut ids = self.by_final[lo..hi.max(lo)].to_vec();
-            ids.sort_unstable();
-            sets.push(ids);
+            let range = &self.by_final[lo..hi.max(lo)];
+            sources.push((range.len(), Source::Range(range)));
         }
-        sets.into_iter().min_by_key(Vec::len)
+        let (_, smallest) = sources.into_iter().min_by_key(|(n, _)| *n)?;
+        // Candidates go out ascending (in name order); zone lists are disjoint.
+        Some(match smallest {
+            Source::Keywords(k) => k,
+            Source::Zones(lists) => {
+                let mut ids: Vec<u32> = lists.into_iter().flatten().copied().collect();
+                ids.sort_unstable();
+                ids
+            }
+            Source::Range(range) => {
+                let mut ids = range.to_vec();
+                ids.sort_unstable();
+                ids
+            }
+        })
     }
 
     /// Candidates for the keywords: for `AND` the smallest keyword's set, for `OR` the union;

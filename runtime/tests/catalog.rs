@@ -122,7 +122,7 @@ fn a_reimport_adds_moves_and_withdraws_and_the_backorders_follow() {
         backorder::core::Reason::NameWithdrawn
     );
     assert!(e.pending_deletion("gone.com").unwrap().unwrap().withdrawn);
-    // Placing on the withdrawn name is no longer tied to its old deletion time.
+    // The withdrawn name is no longer found.
     let q = SearchQuery {
         limit: 10,
         ..Default::default()

@@ -7,12 +7,11 @@
 //!   the auction, not the outbox, not the wake-ups. Another account's backorder is "not found".
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use backorder::core::lifecycle::history_follows_table;
 use backorder::core::{
-    AuctionState, AuctionView, Balance, CatchOutcome, DropJob, EventKind, Reason, Registry,
-    TRANSITIONS,
+    AuctionState, AuctionView, Balance, CatchOutcome, EventKind, Reason, TRANSITIONS,
 };
 use backorder::{
     full_contacts, Backorder, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount,
@@ -22,17 +21,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-/// A registry that answers from a script by name (default: taken by another registrar).
-struct Script(HashMap<String, CatchOutcome>);
-
-impl Registry for Script {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
-        self.0
-            .get(job.domain.as_str())
-            .cloned()
-            .unwrap_or(CatchOutcome::Taken)
-    }
-}
+mod common;
+use common::Scripted;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 19, 0, 0).unwrap()
@@ -56,7 +46,7 @@ struct World {
 impl World {
     fn new(caught: &[&str]) -> World {
         let clock = ManualClock::new(t0());
-        let registry = Script(
+        let registry = Scripted(
             caught
                 .iter()
                 .map(|d| (d.to_string(), CatchOutcome::Caught))
