@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+mod wakes;
+
 use crate::fast::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -151,8 +153,7 @@ pub struct MemoryStore {
     by_account: HashMap<Key, Vec<u64>>,
     auctions: IdTable<Auction>,
     allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
-    wakes: HashMap<WakeKey, DateTime<Utc>>,
-    wake_queue: BTreeSet<(DateTime<Utc>, WakeKey)>,
+    wakes: wakes::Wakes,
     events: VecDeque<Event>,
     commands: HashMap<Key, CommandRecord>,
     ledger_accounts: HashMap<Key, LedgerAccount>,
@@ -196,17 +197,7 @@ impl MemoryStore {
     }
 
     fn set_wake_raw(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-        let old = match at {
-            Some(t) => self.wakes.insert(key, t),
-            None => self.wakes.remove(&key),
-        };
-        if let Some(o) = old {
-            self.wake_queue.remove(&(o, key));
-        }
-        if let Some(t) = at {
-            self.wake_queue.insert((t, key));
-        }
-        old
+        self.wakes.set(key, at)
     }
 
     fn slot(&self, id: u64) -> Option<&Backorder> {
@@ -652,7 +643,7 @@ impl Store for MemoryStore {
     }
 
     fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()> {
-        if self.wakes.get(&key).copied() == at {
+        if self.wakes.get(key) == at {
             return Ok(()); // unchanged: most saves keep the wake-up they had
         }
         let old = self.set_wake_raw(key, at);
@@ -661,21 +652,15 @@ impl Store for MemoryStore {
     }
 
     fn wake_of(&mut self, key: WakeKey) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.wakes.get(&key).copied())
+        Ok(self.wakes.get(key))
     }
 
     fn due(&mut self, now: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>> {
-        Ok(self
-            .wake_queue
-            .iter()
-            .take_while(|(t, _)| *t <= now)
-            .take(limit)
-            .copied()
-            .collect())
+        Ok(self.wakes.due(now, limit))
     }
 
     fn next_wake(&mut self) -> Result<Option<DateTime<Utc>>> {
-        Ok(self.wake_queue.first().map(|(t, _)| *t))
+        Ok(self.wakes.next())
     }
 
     fn append_event(&mut self, e: NewEvent) -> Result<u64> {

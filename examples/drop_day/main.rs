@@ -134,9 +134,10 @@ struct Name {
 struct World {
     rng: SplitMix64,
     start: DateTime<Utc>,
-    /// Customer actions ahead, earliest first (ties in the order they were planned).
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, u64)>>,
-    actions: HashMap<u64, Action>,
+    /// Customer actions ahead, earliest first (ties in the order they were planned), keyed by
+    /// (seconds, nanoseconds, planning order): integers compare faster than `DateTime`s.
+    queue: BinaryHeap<Reverse<(i64, u32, u64)>>,
+    actions: HashMap<u64, Action, foldhash::fast::RandomState>,
     /// The plan made before the day starts, sorted once (by time, then planning order) and
     /// consumed from the front; reactions go to `queue`.
     plan: std::collections::VecDeque<(DateTime<Utc>, u64, Action)>,
@@ -151,7 +152,12 @@ struct World {
     /// backorder id - 1 → (account index, name index); ids are dense from 1.
     orders: Vec<(usize, usize)>,
     account_index: HashMap<String, usize>,
-    refused: BTreeMap<String, u64>,
+    refused: BTreeMap<&'static str, u64>,
+}
+
+/// The instant a queue key stands for.
+fn instant(secs: i64, nanos: u32) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, nanos).expect("queued from a valid instant")
 }
 
 impl World {
@@ -164,7 +170,7 @@ impl World {
     /// The earliest planned or queued action, if it is due by `now`.
     fn pop_due(&mut self, now: DateTime<Utc>) -> Option<(u64, Action)> {
         let planned = self.plan.front().map(|p| (p.0, p.1));
-        let queued = self.queue.peek().map(|r| r.0);
+        let queued = self.queue.peek().map(|r| (instant(r.0 .0, r.0 .1), r.0 .2));
         match (planned, queued) {
             (Some(p), q) if p.0 <= now && q.is_none_or(|q| p <= q) => {
                 self.last_action_at = p.0;
@@ -181,13 +187,17 @@ impl World {
 
     fn next_time(&self) -> Option<DateTime<Utc>> {
         let planned = self.plan.front().map(|p| p.0);
-        let queued = self.queue.peek().map(|r| r.0 .0);
+        let queued = self.queue.peek().map(|r| instant(r.0 .0, r.0 .1));
         planned.into_iter().chain(queued).min()
     }
 
     fn at(&mut self, t: DateTime<Utc>, a: Action) {
         self.next_action += 1;
-        self.queue.push(Reverse((t, self.next_action)));
+        self.queue.push(Reverse((
+            t.timestamp(),
+            t.timestamp_subsec_nanos(),
+            self.next_action,
+        )));
         self.actions.insert(self.next_action, a);
     }
 
@@ -197,10 +207,7 @@ impl World {
     }
 
     fn refuse(&mut self, e: &backorder::Error) {
-        *self
-            .refused
-            .entry(e.code().as_str().to_string())
-            .or_default() += 1;
+        *self.refused.entry(e.code().as_str()).or_default() += 1;
     }
 }
 
@@ -252,7 +259,7 @@ fn new_world(args: &Args) -> World {
         rng: SplitMix64::new(args.seed),
         start,
         queue: BinaryHeap::new(),
-        actions: HashMap::new(),
+        actions: HashMap::default(),
         plan: Default::default(),
         last_action_at: start,
         next_action: 0,
@@ -427,8 +434,10 @@ fn react(
     w: &mut World,
     engine: &Engine,
     now: DateTime<Utc>,
-) -> Result<BTreeMap<&'static str, u64>, backorder::Error> {
-    let mut counts = BTreeMap::new();
+) -> Result<HashMap<&'static str, u64, foldhash::fast::RandomState>, backorder::Error> {
+    // Counted by kind in a hash map: there are millions of events, and the caller merges the
+    // few kinds into its ordered totals.
+    let mut counts: HashMap<&'static str, u64, foldhash::fast::RandomState> = HashMap::default();
     let mut cursor = 0;
     loop {
         let events = engine.events(cursor, 10_000)?;
