@@ -149,7 +149,9 @@ pub struct MemoryStore {
     pending: HashMap<DomainName, PendingDeletion>,
     /// Backorder ids are dense from 1: backorder `id` is at index `id - 1`.
     backorders: Vec<Backorder>,
-    by_name: HashMap<DomainName, Vec<u64>>,
+    /// Name → (backorder id, [`account_tag`] of its account), in id order. The tag lets a search
+    /// for one account's backorders skip the others without reading their records.
+    by_name: HashMap<DomainName, Vec<(u64, u64)>>,
     by_account: HashMap<Key, Vec<u64>>,
     auctions: IdTable<Auction>,
     allocations: HashMap<(DomainName, DateTime<Utc>), Allocation>,
@@ -167,6 +169,12 @@ pub struct MemoryStore {
     next_subscription: u64,
     subscriptions: BTreeMap<u64, crate::alert::Subscription>,
     alerts_sent: crate::fast::HashSet<(u64, DomainName)>,
+}
+
+/// A fixed-seed hash of an account id: equal ids have equal tags.
+fn account_tag(account: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(account)
 }
 
 impl MemoryStore {
@@ -215,7 +223,11 @@ impl MemoryStore {
                 "backorder id {id} out of sequence"
             )));
         }
-        self.by_name.entry(b.domain.clone()).or_default().push(id);
+        let tag = account_tag(&b.account);
+        self.by_name
+            .entry(b.domain.clone())
+            .or_default()
+            .push((id, tag));
         self.by_account
             .entry(b.account.clone())
             .or_default()
@@ -577,9 +589,11 @@ impl Store for MemoryStore {
         let Some(ids) = self.by_name.get(domain) else {
             return Ok(Vec::new());
         };
+        let tag = account.map(account_tag);
         Ok(ids
             .iter()
-            .filter_map(|id| self.slot(*id))
+            .filter(|(_, t)| tag.is_none_or(|tag| tag == *t))
+            .filter_map(|(id, _)| self.slot(*id))
             .filter(|b| account.is_none_or(|a| b.account == a))
             .map(BackorderHead::from)
             .collect())

@@ -5,7 +5,7 @@
 //! backorders of one name wake together (their deposit window opens, and the name drops, at the
 //! same instants), so the ordered map holds far fewer entries than there are wake-ups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
@@ -17,8 +17,9 @@ pub(super) struct Wakes {
     backorders: Vec<Option<DateTime<Utc>>>,
     /// Auction `id`'s wake-up at index `id - 1`.
     auctions: Vec<Option<DateTime<Utc>>>,
-    /// Instant → the keys due then, in key order (never empty).
-    queue: BTreeMap<DateTime<Utc>, Vec<WakeKey>>,
+    /// Instant → the keys due then (never empty). A set, not a vector: on some drop days
+    /// thousands of keys share an instant.
+    queue: BTreeMap<DateTime<Utc>, BTreeSet<WakeKey>>,
 }
 
 impl Wakes {
@@ -58,19 +59,14 @@ impl Wakes {
         }
         if let Some(o) = old {
             if let Some(bucket) = self.queue.get_mut(&o) {
-                if let Ok(i) = bucket.binary_search(&key) {
-                    bucket.remove(i);
-                }
+                bucket.remove(&key);
                 if bucket.is_empty() {
                     self.queue.remove(&o);
                 }
             }
         }
         if let Some(t) = at {
-            let bucket = self.queue.entry(t).or_default();
-            if let Err(i) = bucket.binary_search(&key) {
-                bucket.insert(i, key);
-            }
+            self.queue.entry(t).or_default().insert(key);
         }
         old
     }
