@@ -159,19 +159,6 @@ pub fn full_contacts(handle: &str) -> Contacts {
     }
 }
 
-/// Opens the store an engine URL names: `memory:` (durable stores arrive with `sqlite:PATH` and
-/// `postgres://…`).
-pub fn open_store(url: &str) -> Result<Box<dyn Store>> {
-    if url == "memory:" || url == "memory://" {
-        return Ok(Box::new(backorder_core::MemoryStore::new()));
-    }
-    let scheme = url.split(':').next().unwrap_or("");
-    Err(Error::InvalidArgument(format!(
-        "unsupported store URL scheme '{}': use memory:",
-        scheme.chars().take(20).collect::<String>()
-    )))
-}
-
 impl EngineBuilder {
     /// The store, by URL (default `memory:`).
     pub fn url(mut self, url: &str) -> Self {
@@ -238,7 +225,7 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine> {
         let mut store = match self.store {
             Some(s) => s,
-            None => open_store(&self.url)?,
+            None => crate::store::open_store(&self.url)?,
         };
         let stored = in_transaction(store.as_mut(), |tx| tx.policies())?;
         let policies = if stored.is_empty() {

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod clock;
 pub mod engine;
 pub mod registry;
+pub mod store;
 
 pub use backorder_core as core;
 pub use backorder_core::{
@@ -22,10 +23,9 @@ pub use backorder_core::{
     Transfer,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use engine::{
-    full_contacts, open_store, Engine, EngineBuilder, NewAccount, StatementLine, TickReport,
-};
+pub use engine::{full_contacts, Engine, EngineBuilder, NewAccount, StatementLine, TickReport};
 pub use registry::SimulatedRegistry;
+pub use store::open_store;
 
 /// The README's example, compiled and run as a doc test so it cannot rot.
 #[cfg(doctest)]

@@ -1,0 +1,126 @@
+//! The durable stores' schema: tables, migrations and the encodings of times and wake-ups.
+//!
+//! Migrations are applied in order and recorded in `schema_migrations`; a migration, once
+//! released, never changes: a change to the schema is a new entry at the end.
+
+use backorder_core::store::WakeKey;
+use backorder_core::{Error, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// The table recording which migrations a database has.
+pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
+);";
+
+/// The SQLite migrations, version 1 first.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: every table of the Store trait.
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+     INSERT INTO counters (name, value) VALUES
+        ('transfer', 0), ('backorder', 0), ('auction', 0), ('event', 0), ('subscription', 0);
+     CREATE TABLE policies (zone TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE accounts (id TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE pending_deletions (
+        domain TEXT PRIMARY KEY,
+        drop_at TEXT NOT NULL,
+        withdrawn BOOLEAN NOT NULL,
+        updated_at TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE subscriptions (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE alerts_sent (
+        subscription INTEGER NOT NULL,
+        domain TEXT NOT NULL,
+        PRIMARY KEY (subscription, domain)
+     ) WITHOUT ROWID;
+     CREATE TABLE backorders (
+        id INTEGER PRIMARY KEY,
+        domain TEXT NOT NULL,
+        account TEXT NOT NULL,
+        status TEXT NOT NULL,
+        drop_at TEXT,
+        body TEXT NOT NULL
+     );
+     CREATE INDEX backorders_by_name ON backorders (domain, id);
+     CREATE INDEX backorders_by_account ON backorders (account, id);
+     CREATE TABLE auctions (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE allocations (
+        domain TEXT NOT NULL,
+        drop_at TEXT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (domain, drop_at)
+     ) WITHOUT ROWID;
+     CREATE TABLE wakes (
+        kind INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX wakes_by_time ON wakes (at, kind, id);
+     CREATE TABLE events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE commands (
+        key TEXT PRIMARY KEY,
+        fingerprint INTEGER NOT NULL,
+        result INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE ledger_accounts (key TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE transfers (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        debit TEXT NOT NULL,
+        credit TEXT NOT NULL,
+        body TEXT NOT NULL
+     );
+     CREATE INDEX transfers_by_debit ON transfers (debit, id);
+     CREATE INDEX transfers_by_credit ON transfers (credit, id);
+     CREATE TABLE reservations (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+];
+
+/// `wakes.kind` of a backorder's wake-up. Backorders sort before auctions at one instant, as
+/// [`WakeKey`]'s order has it.
+pub(crate) const WAKE_BACKORDER: i64 = 0;
+/// `wakes.kind` of an auction's wake-up.
+pub(crate) const WAKE_AUCTION: i64 = 1;
+
+/// The wake-up key a `wakes` row stands for.
+pub(crate) fn wake_key(kind: i64, id: i64) -> Result<WakeKey> {
+    match kind {
+        WAKE_BACKORDER => Ok(WakeKey::Backorder(id as u64)),
+        WAKE_AUCTION => Ok(WakeKey::Auction(id as u64)),
+        other => Err(Error::Store(format!(
+            "unknown wake-up kind {other} in the store"
+        ))),
+    }
+}
+
+/// A time as stored: RFC 3339 in UTC with nine fraction digits, e.g.
+/// `2026-03-01T12:00:00.000000000Z`. Fixed width for the years 1000-9999 (every time the engine
+/// accepts lies in 1970-9999, and wake-ups at most days before), so text order is time order.
+pub(crate) fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn stored_times_sort_as_times_do() {
+        let times = [
+            Utc.with_ymd_and_hms(1969, 12, 29, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + chrono::Duration::nanoseconds(1),
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 1).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+        ];
+        for pair in times.windows(2) {
+            assert!(time_text(pair[0]) < time_text(pair[1]), "{pair:?}");
+            assert_eq!(time_text(pair[0]).len(), time_text(pair[1]).len());
+        }
+        for t in times {
+            let back = DateTime::parse_from_rfc3339(&time_text(t)).unwrap();
+            assert_eq!(back, t);
+        }
+    }
+}
