@@ -9,8 +9,11 @@
 //!
 //! ```text
 //! cargo run --release --example drop_day -- [--seed N] [--names N] [--accounts N]
-//!                                           [--backorders N] [--json]
+//!                                           [--backorders N] [--db URL] [--json]
 //! ```
+//!
+//! The engine keeps its state in SQLite, the embedded default: in a fresh file removed at the end,
+//! or in the one `--db sqlite:PATH` names, which stays. `--db memory:` keeps it in memory.
 //!
 //! Exits non-zero when the audit finds anything wrong or a time-driven step failed.
 
@@ -27,12 +30,14 @@ use rust_decimal::Decimal;
 
 const HELP: &str = "drop_day: simulate a registrar's backorder service through a drop day
 
-USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--json]
+USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--db URL] [--json]
 
   --seed N        every random choice follows this seed (default 1)
   --names N       pending deletions across the seed TLDs (default 10000)
   --accounts N    customer accounts (default 1000)
   --backorders N  backorders to place, about (default 2 per name)
+  --db URL        the engine's store: sqlite:PATH (kept), memory: (default: SQLite in a
+                  fresh temporary file, removed at the end)
   --json          print one JSON object instead of the readable summary
   --help          this text";
 
@@ -41,6 +46,8 @@ struct Args {
     names: usize,
     accounts: usize,
     backorders: usize,
+    /// The store URL; `None`: SQLite in a temporary file.
+    db: Option<String>,
     json: bool,
 }
 
@@ -50,6 +57,7 @@ fn parse_args() -> Result<Args, String> {
         names: 10_000,
         accounts: 1_000,
         backorders: 0,
+        db: None,
         json: false,
     };
     let mut it = std::env::args().skip(1);
@@ -65,6 +73,7 @@ fn parse_args() -> Result<Args, String> {
             "--names" => a.names = number("--names")? as usize,
             "--accounts" => a.accounts = number("--accounts")? as usize,
             "--backorders" => a.backorders = number("--backorders")? as usize,
+            "--db" => a.db = Some(it.next().ok_or("--db needs a URL")?),
             "--json" => a.json = true,
             "--help" | "-h" => {
                 println!("{HELP}");
@@ -630,6 +639,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// A temporary directory for the default store, removed when the run ends.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, backorder::Error> {
+        let dir = std::env::temp_dir().join(format!("drop_day-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            backorder::Error::Store(format!("cannot create {}: {e}", dir.display()))
+        })?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn run(args: &Args) -> Result<bool, backorder::Error> {
     let started = Instant::now();
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
@@ -646,7 +674,17 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
             registry.mark_premium(&n.domain);
         }
     }
+    let scratch = match &args.db {
+        Some(_) => None,
+        None => Some(Scratch::new()?),
+    };
+    let url = match (&args.db, &scratch) {
+        (Some(url), _) => url.clone(),
+        (None, Some(s)) => format!("sqlite:{}", s.0.join("drop_day.db").display()),
+        (None, None) => unreachable!(),
+    };
     let engine = Engine::builder()
+        .url(&url)
         .clock(clock.clone())
         .seed(args.seed)
         .registry(Box::new(registry))

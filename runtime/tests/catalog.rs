@@ -463,17 +463,27 @@ fn the_command_line_search_counts_what_a_scan_of_the_file_counts() {
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
-    let import = std::process::Command::new(env!("CARGO_BIN_EXE_backorder"))
-        .args(["import", "--json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(import.status.success());
-    let report: serde_json::Value = serde_json::from_slice(&import.stdout).unwrap();
-    assert_eq!(
-        report["names_read"].as_u64().unwrap(),
-        csv.lines().count() as u64
-    );
+    // Import keeps the catalog in SQLite by default (here in the test's own directory): the
+    // second import of the same list finds every name already there.
+    let import = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backorder"))
+            .current_dir(&dir)
+            .env_remove("BACKORDER_STORE")
+            .args(["import", "--json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = import();
+    let names = csv.lines().count() as u64;
+    assert_eq!(first["names_read"].as_u64().unwrap(), names);
+    assert_eq!(first["added"].as_u64().unwrap(), names);
+    assert!(dir.join("backorder.db").exists());
+    let second = import();
+    assert_eq!(second["added"].as_u64().unwrap(), 0);
+    assert_eq!(second["unchanged"].as_u64().unwrap(), names);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -44,8 +44,9 @@ struct ImportArgs {
     /// The list is partial (one zone's, or additions only): do not withdraw listed names it lacks.
     #[arg(long)]
     partial: bool,
-    /// The engine's store (only `memory:` until durable stores exist).
-    #[arg(long, default_value = "memory:")]
+    /// The engine's store: `sqlite:PATH` (kept between runs: a second import reports what changed
+    /// since the first) or `memory:` (nothing kept).
+    #[arg(long, env = "BACKORDER_STORE", default_value = "sqlite:backorder.db")]
     store: String,
     /// Print the report as one JSON object.
     #[arg(long)]
