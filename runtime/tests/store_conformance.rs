@@ -582,6 +582,14 @@ fn a_reopened_sqlite_store_has_everything_committed() {
     assert_eq!(snapshot(&e), before);
     let again = e.fund("ann", Decimal::from(500), "first").unwrap();
     assert_eq!(again.id, 1, "the idempotency key survived the reopen");
+    // The file serves one process (here: one open store) at a time.
+    let busy = SqliteStore::open(&path, Default::default()).err().unwrap();
+    assert_eq!(busy.code(), ErrorCode::Store);
+    assert!(
+        busy.to_string().contains("open in another process"),
+        "{busy}"
+    );
+    drop(e);
     let mut s = SqliteStore::open(&path, Default::default()).unwrap();
     assert_eq!(s.schema_version().unwrap(), 1);
 }

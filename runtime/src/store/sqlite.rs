@@ -11,7 +11,7 @@
 //! are JSON strings (`"49.00"`), never floats, so money round-trips exactly; times are fixed-width
 //! RFC 3339 text with nanoseconds, which sorts as time does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use backorder_core::account::Account;
@@ -25,7 +25,7 @@ use backorder_core::lifecycle::Status;
 use backorder_core::name::DomainName;
 use backorder_core::policy::TldPolicy;
 use backorder_core::store::{BackorderHead, CommandRecord, NewEvent, Store, WakeKey};
-use backorder_core::{Error, Result};
+use backorder_core::{Error, Key, Result};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -59,6 +59,29 @@ pub enum Synchronous {
 pub struct SqliteStore {
     conn: Connection,
     in_tx: bool,
+    /// The id counters, kept in memory: the process owns the file (exclusive locking), so they
+    /// cannot move under it, and a transaction need not write a counter row.
+    counters: Counters,
+    /// The counters as they were at `begin`, restored by `rollback`.
+    counters_at_begin: Counters,
+    /// Ledger accounts and reservations written in the open transaction, flushed at commit (or
+    /// before any query that scans their table): a batch that moves one account a thousand times
+    /// writes its row once.
+    dirty_ledger: HashMap<Key, LedgerAccount>,
+    dirty_reservations: BTreeMap<u64, Reservation>,
+    /// Committed ledger accounts, read once: there are few (one per customer and currency), and
+    /// every deposit reads two.
+    ledger_cache: HashMap<Key, LedgerAccount>,
+}
+
+/// The next-id counters: the last id given out of each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counters {
+    transfer: u64,
+    backorder: u64,
+    auction: u64,
+    event: u64,
+    subscription: u64,
 }
 
 /// Options of [`SqliteStore::open`].
@@ -108,9 +131,19 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// A file serves one process at a time: opening one another process has open fails with
+    /// [`Error::Store`] saying so (several hosts share a PostgreSQL database instead).
     pub fn open(path: &Path, options: SqliteOptions) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(db)?;
-        SqliteStore::with_connection(conn, options)
+        SqliteStore::with_connection(conn, options).map_err(|e| match e {
+            Error::Store(m) if m.contains("database is locked") => Error::Store(format!(
+                "sqlite: {} is open in another process (a SQLite store serves one process; \
+                 several hosts share a PostgreSQL database)",
+                path.display()
+            )),
+            e => e,
+        })
     }
 
     /// Opens the store a `sqlite:PATH[?synchronous=normal|full]` URL names.
@@ -131,17 +164,25 @@ impl SqliteStore {
             match pair {
                 "synchronous=normal" => options.synchronous = Synchronous::Normal,
                 "synchronous=full" => options.synchronous = Synchronous::Full,
-                other => return Err(Error::InvalidArgument(format!(
+                other => {
+                    return Err(Error::InvalidArgument(format!(
                     "unknown sqlite URL option '{}': use synchronous=normal or synchronous=full",
                     other.chars().take(40).collect::<String>()
-                ))),
+                )))
+                }
             }
         }
         SqliteStore::open(Path::new(path), options)
     }
 
     fn with_connection(conn: Connection, options: SqliteOptions) -> Result<SqliteStore> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))
+        // Long enough for a process that is closing the file to let go of it.
+        conn.busy_timeout(std::time::Duration::from_secs(2))
+            .map_err(db)?;
+        // One process owns the file while it is open (several hosts share PostgreSQL instead):
+        // no lock calls per transaction, and a second engine on the same file is refused with
+        // "database is locked" rather than interleaving with the first.
+        conn.execute_batch("PRAGMA locking_mode = EXCLUSIVE")
             .map_err(db)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -155,13 +196,25 @@ impl SqliteStore {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
+        // A 64 MiB page cache and the file mapped for reads: the engine's working set stays in
+        // memory instead of being read back with a system call per page.
         conn.execute_batch(&format!(
-            "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF;"
+            "PRAGMA synchronous = {sync}; PRAGMA foreign_keys = OFF; \
+             PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;"
         ))
         .map_err(db)?;
         conn.set_prepared_statement_cache_capacity(128);
-        let mut store = SqliteStore { conn, in_tx: false };
+        let mut store = SqliteStore {
+            conn,
+            in_tx: false,
+            counters: Counters::default(),
+            counters_at_begin: Counters::default(),
+            dirty_ledger: HashMap::new(),
+            dirty_reservations: BTreeMap::new(),
+            ledger_cache: HashMap::new(),
+        };
         store.migrate()?;
+        store.counters = store.load_counters()?;
         Ok(store)
     }
 
@@ -208,14 +261,71 @@ impl SqliteStore {
             .map_err(db)
     }
 
-    fn counter(&mut self, name: &str) -> Result<u64> {
-        let v: i64 = self
-            .conn
-            .prepare_cached("UPDATE counters SET value = value + 1 WHERE name = ?1 RETURNING value")
-            .map_err(db)?
-            .query_row(params![name], |r| r.get(0))
-            .map_err(db)?;
-        Ok(v as u64)
+    /// The counters as the file has them: the largest id in each table, or for the tables rows
+    /// leave (events are pruned, subscriptions deleted) the high-water mark recorded when they
+    /// left, whichever is larger.
+    fn load_counters(&mut self) -> Result<Counters> {
+        let max = |sql: &str| -> Result<u64> {
+            let v: Option<i64> = self.conn.query_row(sql, [], |r| r.get(0)).map_err(db)?;
+            Ok(v.unwrap_or(0).max(0) as u64)
+        };
+        Ok(Counters {
+            transfer: max("SELECT MAX(id) FROM transfers")?,
+            backorder: max("SELECT MAX(id) FROM backorders")?,
+            auction: max("SELECT MAX(id) FROM auctions")?,
+            event: max("SELECT MAX(seq) FROM events")?
+                .max(max("SELECT value FROM counters WHERE name = 'event'")?),
+            subscription: max("SELECT MAX(id) FROM subscriptions")?.max(max(
+                "SELECT value FROM counters WHERE name = 'subscription'",
+            )?),
+        })
+    }
+
+    /// Records that ids up to `value` of counter `name` were used, for rows that leave the table.
+    fn record_high_water(&mut self, name: &str, value: u64) -> Result<()> {
+        self.exec(
+            "UPDATE counters SET value = MAX(value, ?2) WHERE name = ?1",
+            params![name, sql_id(value)],
+        )?;
+        Ok(())
+    }
+
+    /// Writes the buffered ledger accounts and reservations.
+    fn flush(&mut self) -> Result<()> {
+        let ledger = std::mem::take(&mut self.dirty_ledger);
+        for account in ledger.values() {
+            let body = to_json(account)?;
+            self.exec(
+                "INSERT INTO ledger_accounts (key, body) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                params![account.key.as_str(), body],
+            )?;
+        }
+        // Kept until commit: a rollback must not leave them in the cache.
+        self.dirty_ledger = ledger;
+        let reservations = std::mem::take(&mut self.dirty_reservations);
+        for r in reservations.values() {
+            let body = to_json(r)?;
+            self.exec(
+                "INSERT INTO reservations (id, body) VALUES (?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                params![sql_id(r.id), body],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the open transaction's buffered writes and id allocations.
+    fn discard(&mut self) {
+        self.dirty_ledger.clear();
+        self.dirty_reservations.clear();
+        self.counters = self.counters_at_begin;
+    }
+
+    /// Writes buffered records outside a transaction, as their own commit.
+    fn commit_buffers(&mut self) -> Result<()> {
+        self.begin()?;
+        self.commit()
     }
 
     fn get_doc<T: DeserializeOwned>(
@@ -260,19 +370,28 @@ impl SqliteStore {
 
 impl LedgerStore for SqliteStore {
     fn ledger_account(&mut self, key: &str) -> Result<Option<LedgerAccount>> {
-        self.get_doc(
+        if let Some(a) = self
+            .dirty_ledger
+            .get(key)
+            .or_else(|| self.ledger_cache.get(key))
+        {
+            return Ok(Some(a.clone()));
+        }
+        let found: Option<LedgerAccount> = self.get_doc(
             "SELECT body FROM ledger_accounts WHERE key = ?1",
             params![key],
-        )
+        )?;
+        if let Some(a) = &found {
+            self.ledger_cache.insert(a.key.clone(), a.clone());
+        }
+        Ok(found)
     }
 
     fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()> {
-        let body = to_json(&account)?;
-        self.exec(
-            "INSERT INTO ledger_accounts (key, body) VALUES (?1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-            params![account.key.as_str(), body],
-        )?;
+        self.dirty_ledger.insert(account.key.clone(), account);
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
         Ok(())
     }
 
@@ -281,7 +400,8 @@ impl LedgerStore for SqliteStore {
     }
 
     fn next_transfer_id(&mut self) -> Result<u64> {
-        self.counter("transfer")
+        self.counters.transfer += 1;
+        Ok(self.counters.transfer)
     }
 
     fn insert_transfer(&mut self, t: &Transfer) -> Result<()> {
@@ -306,6 +426,9 @@ impl LedgerStore for SqliteStore {
     }
 
     fn reservation(&mut self, id: u64) -> Result<Option<Reservation>> {
+        if let Some(r) = self.dirty_reservations.get(&id) {
+            return Ok(Some(r.clone()));
+        }
         self.get_doc(
             "SELECT body FROM reservations WHERE id = ?1",
             params![sql_id(id)],
@@ -313,12 +436,10 @@ impl LedgerStore for SqliteStore {
     }
 
     fn put_reservation(&mut self, r: Reservation) -> Result<()> {
-        let body = to_json(&r)?;
-        self.exec(
-            "INSERT INTO reservations (id, body) VALUES (?1, ?2) \
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            params![sql_id(r.id), body],
-        )?;
+        self.dirty_reservations.insert(r.id, r);
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
         Ok(())
     }
 }
@@ -331,6 +452,7 @@ impl Store for SqliteStore {
         // IMMEDIATE takes the write lock now, so a transaction never fails half-way to upgrade it.
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
         self.in_tx = true;
+        self.counters_at_begin = self.counters;
         Ok(())
     }
 
@@ -338,16 +460,22 @@ impl Store for SqliteStore {
         if !self.in_tx {
             return Ok(());
         }
-        match self.conn.execute_batch("COMMIT") {
+        let flushed = self.flush();
+        let committed = flushed.and_then(|()| self.conn.execute_batch("COMMIT").map_err(db));
+        self.in_tx = false;
+        match committed {
             Ok(()) => {
-                self.in_tx = false;
+                self.ledger_cache.extend(self.dirty_ledger.drain());
                 Ok(())
             }
             Err(e) => {
-                // A failed COMMIT may leave the transaction open: end it, so nothing half-done stays.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                self.in_tx = false;
-                Err(db(e))
+                // A failed COMMIT may leave the transaction open: end it, so nothing half-done
+                // stays, and forget what it wrote.
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                self.discard();
+                Err(e)
             }
         }
     }
@@ -357,6 +485,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         self.in_tx = false;
+        self.discard();
         if self.conn.is_autocommit() {
             return Ok(()); // SQLite already rolled back (e.g. after an I/O error)
         }
@@ -364,11 +493,13 @@ impl Store for SqliteStore {
     }
 
     fn next_backorder_id(&mut self) -> Result<u64> {
-        self.counter("backorder")
+        self.counters.backorder += 1;
+        Ok(self.counters.backorder)
     }
 
     fn next_auction_id(&mut self) -> Result<u64> {
-        self.counter("auction")
+        self.counters.auction += 1;
+        Ok(self.counters.auction)
     }
 
     fn policies(&mut self) -> Result<Vec<TldPolicy>> {
@@ -491,7 +622,8 @@ impl Store for SqliteStore {
     }
 
     fn next_subscription_id(&mut self) -> Result<u64> {
-        self.counter("subscription")
+        self.counters.subscription += 1;
+        Ok(self.counters.subscription)
     }
 
     fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
@@ -505,6 +637,8 @@ impl Store for SqliteStore {
     }
 
     fn delete_subscription(&mut self, id: u64) -> Result<()> {
+        let high = self.counters.subscription;
+        self.record_high_water("subscription", high)?;
         self.exec(
             "DELETE FROM subscriptions WHERE id = ?1",
             params![sql_id(id)],
@@ -744,7 +878,8 @@ impl Store for SqliteStore {
     }
 
     fn append_event(&mut self, e: NewEvent) -> Result<u64> {
-        let seq = self.counter("event")?;
+        self.counters.event += 1;
+        let seq = self.counters.event;
         let event = Event {
             seq,
             at: e.at,
@@ -769,6 +904,8 @@ impl Store for SqliteStore {
     }
 
     fn prune_events(&mut self, upto: u64) -> Result<()> {
+        let high = upto.min(self.counters.event);
+        self.record_high_water("event", high)?;
         self.exec("DELETE FROM events WHERE seq <= ?1", params![sql_id(upto)])?;
         Ok(())
     }
@@ -804,6 +941,7 @@ impl Store for SqliteStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<LedgerAccount>> {
+        self.flush()?;
         self.docs(
             "SELECT body FROM ledger_accounts WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2",
             params![after, limit as i64],
@@ -833,6 +971,7 @@ impl Store for SqliteStore {
     }
 
     fn reservations_after(&mut self, after: u64, limit: usize) -> Result<Vec<Reservation>> {
+        self.flush()?;
         self.docs(
             "SELECT body FROM reservations WHERE id > ?1 ORDER BY id LIMIT ?2",
             params![sql_id(after), limit as i64],
