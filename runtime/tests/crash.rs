@@ -131,7 +131,11 @@ fn killed_writers_lose_nothing_acknowledged() {
         let placed = (0..=upto).filter(|i| i % 3 == 2).count();
         let balance = engine.balance(ACCOUNT).unwrap();
         assert_eq!(balance.balance, funded, "round {round}");
-        assert_eq!(engine.backorders(ACCOUNT).unwrap().len(), placed, "round {round}");
+        assert_eq!(
+            engine.backorders(ACCOUNT).unwrap().len(),
+            placed,
+            "round {round}"
+        );
         let acked_funded: Decimal = (0..=acked).filter(|i| i % 3 != 2).map(amount).sum();
         assert!(
             before.balance >= acked_funded,
