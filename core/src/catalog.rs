@@ -153,7 +153,7 @@ pub fn import<S: Store + ?Sized>(
     tx: &mut S,
     policies: &PolicyTable,
     now: DateTime<Utc>,
-    list: crate::droplist::ParsedList,
+    list: &crate::droplist::ParsedList,
     held: &dyn Fn(&DomainName) -> bool,
     options: ImportOptions,
 ) -> Result<ImportReport> {
@@ -166,14 +166,14 @@ pub fn import<S: Store + ?Sized>(
     }
     let mut report = ImportReport {
         format: Some(list.format),
-        bad_lines: list.bad_lines,
+        bad_lines: list.bad_lines.clone(),
         ..ImportReport::default()
     };
     // The line each name was first read on, to report repeats and find the missing ones.
     let mut seen: crate::fast::HashMap<DomainName, u64> = crate::fast::HashMap::default();
     seen.reserve(list.entries.len());
     tx.reserve_pending_deletions(list.entries.len())?;
-    for e in list.entries {
+    for e in &list.entries {
         let slot = match seen.entry(e.domain.clone()) {
             std::collections::hash_map::Entry::Occupied(first) => {
                 report.bad_lines.push(BadLine {
@@ -215,7 +215,7 @@ pub fn import<S: Store + ?Sized>(
         report.backorders_moved +=
             write_entry(tx, policy, now, &e.domain, e.drop_at, previous.as_ref())? as u64;
         if previous.is_none_or(|p| p.withdrawn) {
-            report.new_names.push(e.domain);
+            report.new_names.push(e.domain.clone());
         }
     }
     report.bad_lines.sort_by_key(|b| b.line);

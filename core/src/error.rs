@@ -219,6 +219,11 @@ pub enum Error {
     /// The store failed; the operation was rolled back.
     #[error("store error: {0}")]
     Store(String),
+    /// Another engine process changed what this transaction read (a serialization conflict in a
+    /// shared database); the operation was rolled back and may simply be run again. The engine
+    /// retries it a few times before a host ever sees it, under the code `STORE`.
+    #[error("store conflict: {0}")]
+    StoreConflict(String),
     /// The registry connection failed.
     #[error("registry error: {0}")]
     Registry(String),
@@ -260,7 +265,7 @@ impl Error {
             E::AuctionNotOpen(_) => C::AuctionNotOpen,
             E::BidTooLow { .. } => C::BidTooLow,
             E::PaymentNotDue(_) => C::PaymentNotDue,
-            E::Store(_) => C::Store,
+            E::Store(_) | E::StoreConflict(_) => C::Store,
             E::Registry(_) => C::Registry,
             E::Internal(_) => C::Internal,
         }

@@ -177,7 +177,7 @@ impl Engine {
         let held = guard.held.clone();
         let is_held = |d: &DomainName| held.as_ref().is_some_and(|h| h(d.as_str()));
         let report = Engine::write_locked(&mut guard, now, |tx, policies, now, _| {
-            let mut report = catalog::import(tx, policies, now, list, &is_held, options)?;
+            let mut report = catalog::import(tx, policies, now, &list, &is_held, options)?;
             if !matcher.is_empty() {
                 report.alerts = alert::emit_alerts(tx, now, &matcher, &report.new_names)?;
             }

@@ -94,6 +94,9 @@ impl AuthCodes {
     }
 }
 
+/// How often a transaction refused for racing another process is run again.
+const MAX_CONFLICT_RETRIES: u32 = 30;
+
 pub(crate) struct Inner {
     pub(crate) store: Box<dyn Store>,
     pub(crate) policies: PolicyTable,
@@ -305,7 +308,7 @@ impl Engine {
     /// reported as [`Error::Internal`], so the store is never left half-written.
     pub(crate) fn write<T>(
         &self,
-        f: impl FnOnce(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+        f: impl FnMut(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
         let mut guard = self.lock();
@@ -316,7 +319,28 @@ impl Engine {
     pub(crate) fn write_locked<T>(
         guard: &mut Inner,
         now: DateTime<Utc>,
-        f: impl FnOnce(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+        mut f: impl FnMut(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+    ) -> Result<T> {
+        // A shared database may refuse a transaction that raced another process's; run it again
+        // on what that process wrote, a few times, waiting a little longer each time.
+        let mut attempt = 0u32;
+        loop {
+            match Self::write_once(guard, now, &mut f) {
+                Err(Error::StoreConflict(_)) if attempt < MAX_CONFLICT_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_micros(
+                        200 * u64::from(attempt * attempt),
+                    ));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn write_once<T>(
+        guard: &mut Inner,
+        now: DateTime<Utc>,
+        f: &mut impl FnMut(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
     ) -> Result<T> {
         let Inner {
             store,

@@ -995,9 +995,11 @@ fn a_deletion_time_out_of_range_is_refused() {
 #[test]
 fn unsupported_store_urls_are_refused() {
     for url in [
-        "sqlite:/x",
+        "sqlite:",
         "sqlite::memory:",
-        "postgres://user@host/db",
+        "sqlite:/x?synchronous=off",
+        "postgres:/user@host/db",
+        "mysql://user@host/db",
         "",
         "memory",
         "mem:",

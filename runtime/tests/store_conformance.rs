@@ -1,10 +1,13 @@
-//! The conformance suite every store passes: the memory store (the reference) and SQLite.
+//! The conformance suite every store passes: the memory store (the reference), SQLite and
+//! PostgreSQL (on the server `BACKORDER_TEST_POSTGRES` names; see `tests/common`).
 //!
 //! Two parts. The contract of the `Store` trait, table by table, run on each store alone:
 //! transactions (read-your-writes, rollback leaves nothing, counters roll back too), ordering and
 //! paging, wake-up order, the outbox, idempotency keys. Then the same seeded engine workload run
 //! in lockstep on an engine over each store: every call must return the same result on every
 //! store, and at the end every backorder, balance, statement line, event and audit must be equal.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,7 +20,7 @@ use backorder::core::name::DomainName;
 use backorder::core::rng::SplitMix64;
 use backorder::core::store::{CommandRecord, NewEvent, Store, WakeKey};
 use backorder::core::EventKind;
-use backorder::store::{MemoryStore, SqliteStore};
+use backorder::store::{MemoryStore, PostgresStore, SqliteStore};
 use backorder::{
     full_contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount, PlaceBackorder,
     SimulatedRegistry, Transfer,
@@ -52,10 +55,18 @@ impl Drop for TempDir {
 fn stores(tag: &str) -> Vec<(&'static str, Box<dyn Store>, Option<TempDir>)> {
     let dir = TempDir::new(tag);
     let sqlite = SqliteStore::open(&dir.0.join("store.db"), Default::default()).unwrap();
-    vec![
+    let mut out: Vec<(&'static str, Box<dyn Store>, Option<TempDir>)> = vec![
         ("memory", Box::new(MemoryStore::new()), None),
         ("sqlite", Box::new(sqlite), Some(dir)),
-    ]
+    ];
+    if let Some(url) = common::fresh_postgres(tag) {
+        out.push((
+            "postgres",
+            Box::new(PostgresStore::connect(&url).unwrap()),
+            None,
+        ));
+    }
+    out
 }
 
 fn t(secs: i64) -> DateTime<Utc> {

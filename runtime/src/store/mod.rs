@@ -1,12 +1,15 @@
 //! The stores an engine can open, by URL: `memory:` (nothing kept), `sqlite:PATH` (the embedded
-//! default for one host).
+//! default for one host), `postgres://…` (one database for several hosts).
 
+pub mod postgres;
 mod schema;
+pub mod sql;
 pub mod sqlite;
 
 pub use backorder_core::store::Store;
 pub use backorder_core::MemoryStore;
-pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use postgres::{PostgresBackend, PostgresStore};
+pub use sqlite::{SqliteBackend, SqliteOptions, SqliteStore, Synchronous};
 
 use backorder_core::{Error, Result};
 
@@ -14,7 +17,9 @@ use backorder_core::{Error, Result};
 ///
 /// - `memory:` — in memory, gone with the process (tests, simulations);
 /// - `sqlite:PATH` — one SQLite file, created if missing; `?synchronous=full` makes every commit
-///   survive a power failure (see [`SqliteStore`]).
+///   survive a power failure (see [`SqliteStore`]);
+/// - `postgres://user[:password]@host[:port]/database` (or `postgresql://…`) — a database several
+///   engine processes share (see [`PostgresStore`]).
 ///
 /// ```
 /// let store = backorder::open_store("memory:").unwrap();
@@ -27,9 +32,12 @@ pub fn open_store(url: &str) -> Result<Box<dyn Store>> {
     if url.starts_with("sqlite:") {
         return Ok(Box::new(SqliteStore::open_url(url)?));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStore::connect(url)?));
+    }
     let scheme = url.split(':').next().unwrap_or("");
     Err(Error::InvalidArgument(format!(
-        "unsupported store URL scheme '{}': use memory: or sqlite:PATH",
+        "unsupported store URL scheme '{}': use memory:, sqlite:PATH or postgres://…",
         scheme.chars().take(20).collect::<String>()
     )))
 }

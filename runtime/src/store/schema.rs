@@ -9,12 +9,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 /// The table recording which migrations a database has.
 pub(crate) const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
+    version BIGINT PRIMARY KEY,
     applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 );";
 
 /// The SQLite migrations, version 1 first.
-pub(crate) const MIGRATIONS: &[&str] = &[
+pub(crate) const SQLITE_MIGRATIONS: &[&str] = &[
     // 1: every table of the Store trait.
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
      INSERT INTO counters (name, value) VALUES
@@ -74,6 +74,70 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE INDEX transfers_by_debit ON transfers (debit, id);
      CREATE INDEX transfers_by_credit ON transfers (credit, id);
      CREATE TABLE reservations (id INTEGER PRIMARY KEY, body TEXT NOT NULL);",
+];
+
+/// The PostgreSQL migrations, version 1 first: the SQLite schema with 64-bit integers and keys
+/// ordered by bytes (`COLLATE "C"`), as the memory store orders them.
+pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
+    // 1: every table of the Store trait.
+    r#"CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+     INSERT INTO counters (name, value) VALUES
+        ('transfer', 0), ('backorder', 0), ('auction', 0), ('event', 0), ('subscription', 0);
+     CREATE TABLE policies (zone TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE accounts (id TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE pending_deletions (
+        domain TEXT COLLATE "C" PRIMARY KEY,
+        drop_at TEXT NOT NULL,
+        withdrawn BOOLEAN NOT NULL,
+        updated_at TEXT NOT NULL
+     );
+     CREATE TABLE subscriptions (id BIGINT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE alerts_sent (
+        subscription BIGINT NOT NULL,
+        domain TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (subscription, domain)
+     );
+     CREATE TABLE backorders (
+        id BIGINT PRIMARY KEY,
+        domain TEXT COLLATE "C" NOT NULL,
+        account TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        drop_at TEXT COLLATE "C",
+        body TEXT NOT NULL
+     );
+     CREATE INDEX backorders_by_name ON backorders (domain, id);
+     CREATE INDEX backorders_by_account ON backorders (account, id);
+     CREATE TABLE auctions (id BIGINT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE allocations (
+        domain TEXT COLLATE "C" NOT NULL,
+        drop_at TEXT COLLATE "C" NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (domain, drop_at)
+     );
+     CREATE TABLE wakes (
+        kind BIGINT NOT NULL,
+        id BIGINT NOT NULL,
+        at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (kind, id)
+     );
+     CREATE INDEX wakes_by_time ON wakes (at, kind, id);
+     CREATE TABLE events (seq BIGINT PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE commands (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        fingerprint BIGINT NOT NULL,
+        result BIGINT NOT NULL
+     );
+     CREATE TABLE ledger_accounts (key TEXT COLLATE "C" PRIMARY KEY, body TEXT NOT NULL);
+     CREATE TABLE transfers (
+        id BIGINT PRIMARY KEY,
+        key TEXT COLLATE "C" NOT NULL UNIQUE,
+        debit TEXT COLLATE "C" NOT NULL,
+        credit TEXT COLLATE "C" NOT NULL,
+        body TEXT NOT NULL
+     );
+     CREATE INDEX transfers_by_debit ON transfers (debit, id);
+     CREATE INDEX transfers_by_credit ON transfers (credit, id);
+     CREATE TABLE reservations (id BIGINT PRIMARY KEY, body TEXT NOT NULL);"#,
 ];
 
 /// `wakes.kind` of a backorder's wake-up. Backorders sort before auctions at one instant, as

@@ -1,0 +1,220 @@
+//! The PostgreSQL store: one database shared by several engine processes (several application
+//! servers of one registrar).
+//!
+//! Every engine command is one `SERIALIZABLE` transaction: whatever several processes do at
+//! once, the result is one they could have produced one after another, so a deposit is never
+//! reserved twice, a name never allocated twice and no update is lost. A transaction that loses
+//! such a race fails with a serialization error, which the store reports as
+//! [`Error::StoreConflict`] and the engine runs again. Time-driven work is claimed by locking its
+//! wake-up row (`FOR UPDATE SKIP LOCKED`): a process that finds the row locked leaves that work to
+//! the process doing it. The tables and their encoding are those of [`super::sql`].
+
+use std::collections::HashMap;
+
+use backorder_core::{Error, Result};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+
+use super::schema;
+use super::sql::{Backend, Param, Row, SqlStore};
+
+/// A [`Store`](backorder_core::Store) in a PostgreSQL database, opened with
+/// `postgres://user[:password]@host[:port]/database`.
+pub type PostgresStore = SqlStore<PostgresBackend>;
+
+/// The PostgreSQL connection under a [`PostgresStore`].
+pub struct PostgresBackend {
+    client: Client,
+    /// Prepared statements by their text (every statement is a `&'static str`).
+    statements: HashMap<&'static str, Statement>,
+}
+
+/// An arbitrary constant: the advisory lock that lets one process at a time migrate the schema.
+const MIGRATION_LOCK: i64 = 0x6261_636b_6f72;
+
+fn db(e: postgres::Error) -> Error {
+    if let Some(d) = e.as_db_error() {
+        let code = d.code();
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return Error::StoreConflict(format!("postgres: {}", d.message()));
+        }
+        if *code == SqlState::UNIQUE_VIOLATION {
+            return Error::Store(format!(
+                "postgres: unique violation of {}: {}",
+                d.constraint().unwrap_or("?"),
+                d.message()
+            ));
+        }
+        return Error::Store(format!("postgres: {}", d.message()));
+    }
+    Error::Store(format!("postgres: {e}"))
+}
+
+/// `?1` placeholders as PostgreSQL writes them: `$1`.
+fn dollar_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl SqlStore<PostgresBackend> {
+    /// Connects to the database `url` names and brings its schema up to date (one process at a
+    /// time: others wait for the migration to finish).
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        let mut client = Client::connect(url, NoTls).map_err(|e| {
+            Error::Store(format!(
+                "postgres: cannot connect to {}: {e}",
+                redact_password(url)
+            ))
+        })?;
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(db)?;
+        let backend = PostgresBackend {
+            client,
+            statements: HashMap::new(),
+        };
+        let mut store = SqlStore::new(backend);
+        if let Ok(s) = &mut store {
+            s.backend_mut()
+                .client
+                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+                .map_err(db)?;
+        }
+        store
+    }
+}
+
+/// The URL with any password replaced, for messages.
+fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+struct PgRow<'a>(&'a postgres::Row);
+
+impl Row for PgRow<'_> {
+    fn int(&self, i: usize) -> Result<i64> {
+        self.0.try_get(i).map_err(db)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.0.try_get(i).map_err(db)
+    }
+    fn text(&self, i: usize) -> Result<String> {
+        self.0.try_get(i).map_err(db)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.0.try_get(i).map_err(db)
+    }
+    fn boolean(&self, i: usize) -> Result<bool> {
+        self.0.try_get(i).map_err(db)
+    }
+}
+
+fn bind<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Int(v) => v as &(dyn ToSql + Sync),
+            Param::Text(v) => v as &(dyn ToSql + Sync),
+            Param::OptText(v) => v as &(dyn ToSql + Sync),
+            Param::Bool(v) => v as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+impl PostgresBackend {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(&dollar_placeholders(sql)).map_err(db)?;
+        self.statements.insert(sql, s.clone());
+        Ok(s)
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
+        let stmt = self.statement(sql)?;
+        self.client.execute(&stmt, &bind(params)).map_err(db)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Param],
+        row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()> {
+        let stmt = self.statement(sql)?;
+        for r in self.client.query(&stmt, &bind(params)).map_err(db)? {
+            row(&PgRow(&r))?;
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            .map_err(db)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.client.batch_execute("COMMIT").map_err(db)
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        // Outside a transaction PostgreSQL only warns.
+        self.client.batch_execute("ROLLBACK").map_err(db)
+    }
+
+    fn owns_database(&self) -> bool {
+        false
+    }
+
+    fn migrations(&self) -> &'static [&'static str] {
+        schema::POSTGRES_MIGRATIONS
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.client.batch_execute(sql).map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_passwords() {
+        assert_eq!(
+            dollar_placeholders("SELECT ?1, '?' FROM t WHERE a = ?12"),
+            "SELECT $1, '?' FROM t WHERE a = $12"
+        );
+        assert_eq!(
+            redact_password("postgres://bo:secret@127.0.0.1:5432/bo"),
+            "postgres://bo:***@127.0.0.1:5432/bo"
+        );
+        assert_eq!(
+            redact_password("postgres://bo@127.0.0.1/bo"),
+            "postgres://bo@127.0.0.1/bo"
+        );
+    }
+}

@@ -1,0 +1,931 @@
+//! The durable stores' one implementation of [`Store`], over a SQL [`Backend`] (SQLite or
+//! PostgreSQL).
+//!
+//! Records are JSON documents beside the columns they are looked up by. Amounts are JSON strings
+//! (`"49.00"`), never floats, so money round-trips exactly; times are fixed-width RFC 3339 text
+//! with nanoseconds, which sorts as time does. Statements are written once, with `?1`-style
+//! placeholders and portable SQL (explicit casts where PostgreSQL must know a parameter's type);
+//! a backend rewrites placeholders as its server wants.
+//!
+//! A backend that owns its database (SQLite: one process per file) lets the store keep the id
+//! counters in memory and cache committed ledger accounts; a shared one (PostgreSQL: several
+//! engine processes) takes ids from the `counters` table inside the transaction and caches
+//! nothing across transactions. Either way, ledger accounts and reservations written in a
+//! transaction are buffered and written once at commit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use backorder_core::account::Account;
+use backorder_core::alert::Subscription;
+use backorder_core::auction::Auction;
+use backorder_core::backorder::{Allocation, Backorder};
+use backorder_core::catalog::PendingDeletion;
+use backorder_core::event::Event;
+use backorder_core::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
+use backorder_core::lifecycle::Status;
+use backorder_core::name::DomainName;
+use backorder_core::policy::TldPolicy;
+use backorder_core::store::{BackorderHead, CommandRecord, NewEvent, Store, WakeKey};
+use backorder_core::{Error, Key, Result};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::schema::{self, time_text};
+
+/// A statement parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a> {
+    /// A 64-bit integer.
+    Int(i64),
+    /// Text.
+    Text(&'a str),
+    /// Text or NULL.
+    OptText(Option<&'a str>),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// One result row, read by column index.
+pub trait Row {
+    /// A 64-bit integer column.
+    fn int(&self, i: usize) -> Result<i64>;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+    /// A text column.
+    fn text(&self, i: usize) -> Result<String>;
+    /// A text column that may be NULL.
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    /// A boolean column.
+    fn boolean(&self, i: usize) -> Result<bool>;
+}
+
+/// What a SQL database must do for [`SqlStore`]. Statements use `?1`, `?2`, … placeholders.
+pub trait Backend: Send {
+    /// Runs a statement; returns the rows changed.
+    fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64>;
+    /// Runs a query, calling `row` on each result row.
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[Param],
+        row: &mut dyn FnMut(&dyn Row) -> Result<()>,
+    ) -> Result<()>;
+    /// Starts a transaction (writes will follow).
+    fn begin(&mut self) -> Result<()>;
+    /// Commits it.
+    fn commit(&mut self) -> Result<()>;
+    /// Rolls it back; succeeds when there is none.
+    fn rollback(&mut self) -> Result<()>;
+    /// True when no other process writes the database while this one has it open.
+    fn owns_database(&self) -> bool;
+    /// The schema migrations, version 1 first.
+    fn migrations(&self) -> &'static [&'static str];
+    /// Runs a script of several statements (migrations), outside any transaction of the store's.
+    fn batch(&mut self, sql: &str) -> Result<()>;
+}
+
+/// The next-id counters: the last id given out of each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counters {
+    transfer: u64,
+    backorder: u64,
+    auction: u64,
+    event: u64,
+    subscription: u64,
+}
+
+/// A [`Store`] in a SQL database.
+pub struct SqlStore<B: Backend> {
+    db: B,
+    in_tx: bool,
+    /// With a database of its own: the id counters, in memory (rebuilt from the tables at open).
+    counters: Counters,
+    /// The counters as they were at `begin`, restored by `rollback`.
+    counters_at_begin: Counters,
+    /// Ledger accounts and reservations written in the open transaction, flushed at commit (or
+    /// before any query that scans their table): a batch that moves one account a thousand times
+    /// writes its row once.
+    dirty_ledger: HashMap<Key, LedgerAccount>,
+    dirty_reservations: BTreeMap<u64, Reservation>,
+    /// With a database of its own: committed ledger accounts, read once (there are few, and
+    /// every deposit reads two).
+    ledger_cache: HashMap<Key, LedgerAccount>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("encoding a record: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Store(format!("a stored record is unreadable: {e}")))
+}
+
+/// Ids and counters are `u64` in the engine and 64-bit signed in SQL; ids never reach 2^63.
+fn sql_id(id: u64) -> i64 {
+    id.min(i64::MAX as u64) as i64
+}
+
+fn limit(n: usize) -> i64 {
+    n.min(i64::MAX as usize) as i64
+}
+
+fn wake_kind(key: WakeKey) -> (i64, i64) {
+    match key {
+        WakeKey::Backorder(id) => (schema::WAKE_BACKORDER, sql_id(id)),
+        WakeKey::Auction(id) => (schema::WAKE_AUCTION, sql_id(id)),
+    }
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Store(format!("a stored time '{s}' is unreadable: {e}")))
+}
+
+use Param::{Bool, Int, OptText, Text};
+
+impl<B: Backend> SqlStore<B> {
+    /// A store on `db`, its schema brought up to date.
+    pub(crate) fn new(db: B) -> Result<SqlStore<B>> {
+        let mut store = SqlStore {
+            db,
+            in_tx: false,
+            counters: Counters::default(),
+            counters_at_begin: Counters::default(),
+            dirty_ledger: HashMap::new(),
+            dirty_reservations: BTreeMap::new(),
+            ledger_cache: HashMap::new(),
+        };
+        store.migrate()?;
+        if store.db.owns_database() {
+            store.counters = store.load_counters()?;
+        }
+        Ok(store)
+    }
+
+    /// Applies the migrations this build knows and the database lacks, each in a transaction.
+    fn migrate(&mut self) -> Result<()> {
+        self.db.batch(schema::MIGRATIONS_TABLE)?;
+        let applied = self.schema_version()?;
+        let migrations = self.db.migrations();
+        let known = migrations.len() as i64;
+        if applied > known {
+            return Err(Error::Store(format!(
+                "the database's schema is version {applied}, newer than this build knows ({known}): \
+                 open it with a newer libbackorder"
+            )));
+        }
+        for (i, sql) in migrations.iter().enumerate().skip(applied as usize) {
+            let version = i as i64 + 1;
+            self.db.begin()?;
+            let applied = self.db.batch(sql).and_then(|()| {
+                self.db.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (?1)",
+                    &[Int(version)],
+                )
+            });
+            match applied {
+                Ok(_) => self.db.commit()?,
+                // Another process migrated at the same moment: its version stands.
+                Err(e) => {
+                    self.db.rollback()?;
+                    if self.schema_version()? < version {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection underneath.
+    pub(crate) fn backend_mut(&mut self) -> &mut B {
+        &mut self.db
+    }
+
+    /// The schema version the database is at (0 before any migration).
+    pub fn schema_version(&mut self) -> Result<i64> {
+        Ok(self
+            .int(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .unwrap_or(0))
+    }
+
+    fn int(&mut self, sql: &'static str, params: &[Param]) -> Result<Option<i64>> {
+        let mut out = None;
+        self.db.query(sql, params, &mut |r| {
+            out = r.opt_int(0)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn text(&mut self, sql: &'static str, params: &[Param]) -> Result<Option<String>> {
+        let mut out = None;
+        self.db.query(sql, params, &mut |r| {
+            out = r.opt_text(0)?;
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn doc<T: DeserializeOwned>(
+        &mut self,
+        sql: &'static str,
+        params: &[Param],
+    ) -> Result<Option<T>> {
+        self.text(sql, params)?.map(|b| from_json(&b)).transpose()
+    }
+
+    fn docs<T: DeserializeOwned>(&mut self, sql: &'static str, params: &[Param]) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.db.query(sql, params, &mut |r| {
+            out.push(from_json(&r.text(0)?)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn exec(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
+        self.db.execute(sql, params)
+    }
+
+    /// The counters as the database has them: the largest id in each table, or for the tables
+    /// rows leave (events are pruned, subscriptions deleted) the high-water mark recorded when
+    /// they left, whichever is larger.
+    fn load_counters(&mut self) -> Result<Counters> {
+        let mut max = |sql: &'static str| -> Result<u64> {
+            Ok(self.int(sql, &[])?.unwrap_or(0).max(0) as u64)
+        };
+        Ok(Counters {
+            transfer: max("SELECT MAX(id) FROM transfers")?,
+            backorder: max("SELECT MAX(id) FROM backorders")?,
+            auction: max("SELECT MAX(id) FROM auctions")?,
+            event: max("SELECT MAX(seq) FROM events")?
+                .max(max("SELECT value FROM counters WHERE name = 'event'")?),
+            subscription: max("SELECT MAX(id) FROM subscriptions")?.max(max(
+                "SELECT value FROM counters WHERE name = 'subscription'",
+            )?),
+        })
+    }
+
+    /// The next id of counter `name`.
+    fn next(&mut self, name: &'static str) -> Result<u64> {
+        if self.db.owns_database() {
+            let c = &mut self.counters;
+            let slot = match name {
+                "transfer" => &mut c.transfer,
+                "backorder" => &mut c.backorder,
+                "auction" => &mut c.auction,
+                "event" => &mut c.event,
+                _ => &mut c.subscription,
+            };
+            *slot += 1;
+            return Ok(*slot);
+        }
+        // Shared: the row is locked until the transaction ends, so ids follow commit order.
+        let v = self
+            .int(
+                "UPDATE counters SET value = value + 1 WHERE name = ?1 RETURNING value",
+                &[Text(name)],
+            )?
+            .ok_or_else(|| Error::Store(format!("the counter '{name}' is missing")))?;
+        Ok(v as u64)
+    }
+
+    /// Records that ids up to `value` of counter `name` were used, for rows that leave the table.
+    fn record_high_water(&mut self, name: &'static str, value: u64) -> Result<()> {
+        if !self.db.owns_database() {
+            return Ok(()); // the counters table is the counter itself
+        }
+        self.exec(
+            "UPDATE counters SET value = CASE WHEN value > ?2 THEN value ELSE ?2 END \
+             WHERE name = ?1",
+            &[Text(name), Int(sql_id(value))],
+        )?;
+        Ok(())
+    }
+
+    /// Writes the buffered ledger accounts and reservations.
+    fn flush(&mut self) -> Result<()> {
+        let ledger = std::mem::take(&mut self.dirty_ledger);
+        for account in ledger.values() {
+            let body = to_json(account)?;
+            self.exec(
+                "INSERT INTO ledger_accounts (key, body) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                &[Text(account.key.as_str()), Text(&body)],
+            )?;
+        }
+        // Kept until commit: a rollback must not leave them in the cache.
+        self.dirty_ledger = ledger;
+        let reservations = std::mem::take(&mut self.dirty_reservations);
+        for r in reservations.values() {
+            let body = to_json(r)?;
+            self.exec(
+                "INSERT INTO reservations (id, body) VALUES (?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                &[Int(sql_id(r.id)), Text(&body)],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the open transaction's buffered writes and id allocations.
+    fn discard(&mut self) {
+        self.dirty_ledger.clear();
+        self.dirty_reservations.clear();
+        self.counters = self.counters_at_begin;
+    }
+
+    /// Writes buffered records outside a transaction, as their own commit.
+    fn commit_buffers(&mut self) -> Result<()> {
+        self.begin()?;
+        self.commit()
+    }
+
+    fn put_doc(&mut self, sql: &'static str, id: Param, body: &impl Serialize) -> Result<()> {
+        let body = to_json(body)?;
+        self.exec(sql, &[id, Text(&body)])?;
+        Ok(())
+    }
+}
+
+impl<B: Backend> LedgerStore for SqlStore<B> {
+    fn ledger_account(&mut self, key: &str) -> Result<Option<LedgerAccount>> {
+        if let Some(a) = self
+            .dirty_ledger
+            .get(key)
+            .or_else(|| self.ledger_cache.get(key))
+        {
+            return Ok(Some(a.clone()));
+        }
+        let found: Option<LedgerAccount> = self.doc(
+            "SELECT body FROM ledger_accounts WHERE key = ?1",
+            &[Text(key)],
+        )?;
+        if let (Some(a), true) = (&found, self.db.owns_database()) {
+            self.ledger_cache.insert(a.key.clone(), a.clone());
+        }
+        Ok(found)
+    }
+
+    fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()> {
+        self.dirty_ledger.insert(account.key.clone(), account);
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
+        Ok(())
+    }
+
+    fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>> {
+        self.doc("SELECT body FROM transfers WHERE key = ?1", &[Text(key)])
+    }
+
+    fn next_transfer_id(&mut self) -> Result<u64> {
+        self.next("transfer")
+    }
+
+    fn insert_transfer(&mut self, t: &Transfer) -> Result<()> {
+        let body = to_json(t)?;
+        let r = self.exec(
+            "INSERT INTO transfers (id, key, debit, credit, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                Int(sql_id(t.id)),
+                Text(t.key.as_str()),
+                Text(t.debit.as_str()),
+                Text(t.credit.as_str()),
+                Text(&body),
+            ],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            // The key's own unique index (SQLite names the column, PostgreSQL the constraint).
+            Err(Error::Store(m))
+                if m.contains("transfers.key") || m.contains("transfers_key_key") =>
+            {
+                Err(Error::IdempotencyConflict(t.key.to_string()))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn reservation(&mut self, id: u64) -> Result<Option<Reservation>> {
+        if let Some(r) = self.dirty_reservations.get(&id) {
+            return Ok(Some(r.clone()));
+        }
+        self.doc(
+            "SELECT body FROM reservations WHERE id = ?1",
+            &[Int(sql_id(id))],
+        )
+    }
+
+    fn put_reservation(&mut self, r: Reservation) -> Result<()> {
+        self.dirty_reservations.insert(r.id, r);
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
+        Ok(())
+    }
+}
+
+impl<B: Backend> Store for SqlStore<B> {
+    fn begin(&mut self) -> Result<()> {
+        if self.in_tx {
+            return Err(Error::Internal("a transaction is already open".into()));
+        }
+        self.db.begin()?;
+        self.in_tx = true;
+        self.counters_at_begin = self.counters;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        let committed = self.flush().and_then(|()| self.db.commit());
+        self.in_tx = false;
+        match committed {
+            Ok(()) => {
+                if self.db.owns_database() {
+                    self.ledger_cache.extend(self.dirty_ledger.drain());
+                } else {
+                    self.dirty_ledger.clear();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // A failed commit may leave the transaction open: end it, so nothing half-done
+                // stays, and forget what it wrote.
+                let _ = self.db.rollback();
+                self.discard();
+                Err(e)
+            }
+        }
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        self.in_tx = false;
+        self.discard();
+        self.db.rollback()
+    }
+
+    fn next_backorder_id(&mut self) -> Result<u64> {
+        self.next("backorder")
+    }
+
+    fn next_auction_id(&mut self) -> Result<u64> {
+        self.next("auction")
+    }
+
+    fn policies(&mut self) -> Result<Vec<TldPolicy>> {
+        self.docs("SELECT body FROM policies ORDER BY zone", &[])
+    }
+
+    fn put_policy(&mut self, policy: &TldPolicy) -> Result<()> {
+        self.put_doc(
+            "INSERT INTO policies (zone, body) VALUES (?1, ?2) \
+             ON CONFLICT (zone) DO UPDATE SET body = excluded.body",
+            Text(&policy.zone),
+            policy,
+        )
+    }
+
+    fn account(&mut self, id: &str) -> Result<Option<Account>> {
+        self.doc("SELECT body FROM accounts WHERE id = ?1", &[Text(id)])
+    }
+
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        self.put_doc(
+            "INSERT INTO accounts (id, body) VALUES (?1, ?2) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            Text(account.id.as_str()),
+            account,
+        )
+    }
+
+    fn account_ids(&mut self, after: Option<&str>, n: usize) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.db.query(
+            "SELECT id FROM accounts WHERE (CAST(?1 AS TEXT) IS NULL OR id > ?1) \
+             ORDER BY id LIMIT ?2",
+            &[OptText(after), Int(limit(n))],
+            &mut |r| {
+                out.push(r.text(0)?);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn pending_deletion(&mut self, domain: &DomainName) -> Result<Option<PendingDeletion>> {
+        let mut out = None;
+        self.db.query(
+            "SELECT drop_at, withdrawn, updated_at FROM pending_deletions WHERE domain = ?1",
+            &[Text(domain.as_str())],
+            &mut |r| {
+                out = Some(PendingDeletion {
+                    domain: domain.clone(),
+                    drop_at: parse_time(&r.text(0)?)?,
+                    withdrawn: r.boolean(1)?,
+                    updated_at: parse_time(&r.text(2)?)?,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn put_pending_deletion(&mut self, e: &PendingDeletion) -> Result<()> {
+        let (drop_at, updated_at) = (time_text(e.drop_at), time_text(e.updated_at));
+        self.exec(
+            "INSERT INTO pending_deletions (domain, drop_at, withdrawn, updated_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (domain) DO UPDATE SET \
+             drop_at = excluded.drop_at, withdrawn = excluded.withdrawn, \
+             updated_at = excluded.updated_at",
+            &[
+                Text(e.domain.as_str()),
+                Text(&drop_at),
+                Bool(e.withdrawn),
+                Text(&updated_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pending_deletions(&mut self) -> Result<Vec<PendingDeletion>> {
+        let mut out = Vec::new();
+        self.db.query(
+            "SELECT domain, drop_at, withdrawn, updated_at FROM pending_deletions",
+            &[],
+            &mut |r| {
+                out.push(PendingDeletion {
+                    domain: DomainName::parse(&r.text(0)?)
+                        .map_err(|e| Error::Store(format!("a stored name is unreadable: {e}")))?,
+                    drop_at: parse_time(&r.text(1)?)?,
+                    withdrawn: r.boolean(2)?,
+                    updated_at: parse_time(&r.text(3)?)?,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn listed_count(&mut self) -> Result<u64> {
+        let n = self.int(
+            "SELECT COUNT(*) FROM pending_deletions WHERE NOT withdrawn",
+            &[],
+        )?;
+        Ok(n.unwrap_or(0) as u64)
+    }
+
+    fn next_subscription_id(&mut self) -> Result<u64> {
+        self.next("subscription")
+    }
+
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
+        self.put_doc(
+            "INSERT INTO subscriptions (id, body) VALUES (?1, ?2) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            Int(sql_id(s.id)),
+            s,
+        )
+    }
+
+    fn delete_subscription(&mut self, id: u64) -> Result<()> {
+        let high = self.counters.subscription;
+        self.record_high_water("subscription", high)?;
+        self.exec(
+            "DELETE FROM subscriptions WHERE id = ?1",
+            &[Int(sql_id(id))],
+        )?;
+        Ok(())
+    }
+
+    fn subscription(&mut self, id: u64) -> Result<Option<Subscription>> {
+        self.doc(
+            "SELECT body FROM subscriptions WHERE id = ?1",
+            &[Int(sql_id(id))],
+        )
+    }
+
+    fn subscriptions(&mut self) -> Result<Vec<Subscription>> {
+        self.docs("SELECT body FROM subscriptions ORDER BY id", &[])
+    }
+
+    fn alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<bool> {
+        let n = self.int(
+            "SELECT COUNT(*) FROM alerts_sent WHERE subscription = ?1 AND domain = ?2",
+            &[Int(sql_id(subscription)), Text(domain.as_str())],
+        )?;
+        Ok(n.unwrap_or(0) > 0)
+    }
+
+    fn mark_alert_sent(&mut self, subscription: u64, domain: &DomainName) -> Result<()> {
+        self.exec(
+            "INSERT INTO alerts_sent (subscription, domain) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            &[Int(sql_id(subscription)), Text(domain.as_str())],
+        )?;
+        Ok(())
+    }
+
+    fn backorder(&mut self, id: u64) -> Result<Option<Backorder>> {
+        self.doc(
+            "SELECT body FROM backorders WHERE id = ?1",
+            &[Int(sql_id(id))],
+        )
+    }
+
+    fn put_backorder(&mut self, b: Backorder) -> Result<()> {
+        let body = to_json(&b)?;
+        let drop_at = b.drop_at.map(time_text);
+        self.exec(
+            "INSERT INTO backorders (id, domain, account, status, drop_at, body) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
+             status = excluded.status, drop_at = excluded.drop_at, body = excluded.body",
+            &[
+                Int(sql_id(b.id)),
+                Text(b.domain.as_str()),
+                Text(b.account.as_str()),
+                Text(b.status.as_str()),
+                OptText(drop_at.as_deref()),
+                Text(&body),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn backorders_for_name(
+        &mut self,
+        domain: &DomainName,
+        account: Option<&str>,
+    ) -> Result<Vec<BackorderHead>> {
+        let mut out = Vec::new();
+        self.db.query(
+            "SELECT id, status, drop_at FROM backorders \
+             WHERE domain = ?1 AND (CAST(?2 AS TEXT) IS NULL OR account = ?2) ORDER BY id",
+            &[Text(domain.as_str()), OptText(account)],
+            &mut |r| {
+                out.push(BackorderHead {
+                    id: r.int(0)? as u64,
+                    status: r.text(1)?.parse::<Status>()?,
+                    drop_at: r.opt_text(2)?.as_deref().map(parse_time).transpose()?,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn backorders_for_account(&mut self, account: &str) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        self.db.query(
+            "SELECT id FROM backorders WHERE account = ?1 ORDER BY id",
+            &[Text(account)],
+            &mut |r| {
+                out.push(r.int(0)? as u64);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn count_by_status(&mut self) -> Result<BTreeMap<Status, u64>> {
+        let mut out = BTreeMap::new();
+        self.db.query(
+            "SELECT status, COUNT(*) FROM backorders GROUP BY status",
+            &[],
+            &mut |r| {
+                out.insert(r.text(0)?.parse::<Status>()?, r.int(1)? as u64);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn backorders_after(&mut self, after: u64, n: usize) -> Result<Vec<Backorder>> {
+        self.docs(
+            "SELECT body FROM backorders WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+
+    fn auction(&mut self, id: u64) -> Result<Option<Auction>> {
+        self.doc(
+            "SELECT body FROM auctions WHERE id = ?1",
+            &[Int(sql_id(id))],
+        )
+    }
+
+    fn put_auction(&mut self, a: Auction) -> Result<()> {
+        self.put_doc(
+            "INSERT INTO auctions (id, body) VALUES (?1, ?2) \
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+            Int(sql_id(a.id)),
+            &a,
+        )
+    }
+
+    fn auctions_after(&mut self, after: u64, n: usize) -> Result<Vec<Auction>> {
+        self.docs(
+            "SELECT body FROM auctions WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+
+    fn allocation(
+        &mut self,
+        domain: &DomainName,
+        drop_at: DateTime<Utc>,
+    ) -> Result<Option<Allocation>> {
+        let drop_at = time_text(drop_at);
+        self.doc(
+            "SELECT body FROM allocations WHERE domain = ?1 AND drop_at = ?2",
+            &[Text(domain.as_str()), Text(&drop_at)],
+        )
+    }
+
+    fn put_allocation(&mut self, a: &Allocation) -> Result<()> {
+        let body = to_json(a)?;
+        let drop_at = time_text(a.drop_at);
+        self.exec(
+            "INSERT INTO allocations (domain, drop_at, body) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (domain, drop_at) DO UPDATE SET body = excluded.body",
+            &[Text(a.domain.as_str()), Text(&drop_at), Text(&body)],
+        )?;
+        Ok(())
+    }
+
+    fn set_wake(&mut self, key: WakeKey, at: Option<DateTime<Utc>>) -> Result<()> {
+        let (kind, id) = wake_kind(key);
+        match at {
+            Some(t) => {
+                let at = time_text(t);
+                self.exec(
+                    "INSERT INTO wakes (kind, id, at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (kind, id) DO UPDATE SET at = excluded.at",
+                    &[Int(kind), Int(id), Text(&at)],
+                )?
+            }
+            None => self.exec(
+                "DELETE FROM wakes WHERE kind = ?1 AND id = ?2",
+                &[Int(kind), Int(id)],
+            )?,
+        };
+        Ok(())
+    }
+
+    fn wake_of(&mut self, key: WakeKey) -> Result<Option<DateTime<Utc>>> {
+        let (kind, id) = wake_kind(key);
+        // Shared: the engine reads a wake-up before doing its work, so locking the row claims the
+        // work; another process doing it now holds the lock, and this one skips it.
+        let sql = if self.db.owns_database() {
+            "SELECT at FROM wakes WHERE kind = ?1 AND id = ?2"
+        } else {
+            "SELECT at FROM wakes WHERE kind = ?1 AND id = ?2 FOR UPDATE SKIP LOCKED"
+        };
+        self.text(sql, &[Int(kind), Int(id)])?
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+    }
+
+    fn due(&mut self, now: DateTime<Utc>, n: usize) -> Result<Vec<(DateTime<Utc>, WakeKey)>> {
+        let now = time_text(now);
+        let mut out = Vec::new();
+        self.db.query(
+            "SELECT at, kind, id FROM wakes WHERE at <= ?1 ORDER BY at, kind, id LIMIT ?2",
+            &[Text(&now), Int(limit(n))],
+            &mut |r| {
+                out.push((
+                    parse_time(&r.text(0)?)?,
+                    schema::wake_key(r.int(1)?, r.int(2)?)?,
+                ));
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn next_wake(&mut self) -> Result<Option<DateTime<Utc>>> {
+        self.text("SELECT MIN(at) FROM wakes", &[])?
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+    }
+
+    fn append_event(&mut self, e: NewEvent) -> Result<u64> {
+        let seq = self.next("event")?;
+        let event = Event {
+            seq,
+            at: e.at,
+            account: e.account,
+            backorder: e.backorder,
+            domain: e.domain,
+            kind: e.kind,
+        };
+        self.put_doc(
+            "INSERT INTO events (seq, body) VALUES (?1, ?2)",
+            Int(sql_id(seq)),
+            &event,
+        )?;
+        Ok(seq)
+    }
+
+    fn events_after(&mut self, after: u64, n: usize) -> Result<Vec<Event>> {
+        self.docs(
+            "SELECT body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            &[Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+
+    fn prune_events(&mut self, upto: u64) -> Result<()> {
+        let high = upto.min(self.counters.event);
+        self.record_high_water("event", high)?;
+        self.exec("DELETE FROM events WHERE seq <= ?1", &[Int(sql_id(upto))])?;
+        Ok(())
+    }
+
+    fn command(&mut self, key: &str) -> Result<Option<CommandRecord>> {
+        let mut out = None;
+        self.db.query(
+            "SELECT fingerprint, result FROM commands WHERE key = ?1",
+            &[Text(key)],
+            &mut |r| {
+                out = Some(CommandRecord {
+                    key: key.into(),
+                    fingerprint: r.int(0)? as u64,
+                    result: r.int(1)? as u64,
+                });
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn put_command(&mut self, c: CommandRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO commands (key, fingerprint, result) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+             result = excluded.result",
+            // The fingerprint's 64 bits are kept as they are, read back the same way.
+            &[
+                Text(c.key.as_str()),
+                Int(c.fingerprint as i64),
+                Int(sql_id(c.result)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn ledger_accounts_after(
+        &mut self,
+        after: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<LedgerAccount>> {
+        self.flush()?;
+        self.docs(
+            "SELECT body FROM ledger_accounts WHERE (CAST(?1 AS TEXT) IS NULL OR key > ?1) \
+             ORDER BY key LIMIT ?2",
+            &[OptText(after), Int(limit(n))],
+        )
+    }
+
+    fn transfers_after(&mut self, after: u64, n: usize) -> Result<Vec<Transfer>> {
+        self.docs(
+            "SELECT body FROM transfers WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+
+    fn transfers_for_account(
+        &mut self,
+        account: &str,
+        after: u64,
+        n: usize,
+    ) -> Result<Vec<Transfer>> {
+        self.docs(
+            "SELECT body FROM transfers WHERE id IN ( \
+               SELECT id FROM transfers WHERE debit = ?1 AND id > ?2 \
+               UNION SELECT id FROM transfers WHERE credit = ?1 AND id > ?2) \
+             ORDER BY id LIMIT ?3",
+            &[Text(account), Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+
+    fn reservations_after(&mut self, after: u64, n: usize) -> Result<Vec<Reservation>> {
+        self.flush()?;
+        self.docs(
+            "SELECT body FROM reservations WHERE id > ?1 ORDER BY id LIMIT ?2",
+            &[Int(sql_id(after)), Int(limit(n))],
+        )
+    }
+}
