@@ -1,5 +1,6 @@
-//! Crash safety of the SQLite store: a writer process is killed with SIGKILL at random points of a
-//! workload, 24 times. After each kill the database is opened again and
+//! Crash safety of the durable stores: a writer process is killed with SIGKILL at random points of
+//! a workload, 24 times on SQLite and 24 times on PostgreSQL. After each kill the database is
+//! opened again and
 //!
 //! - every operation the writer acknowledged (printed `ACK i` after the engine returned) is there;
 //! - the operations it may have had in flight are retried with their idempotency keys, and each
@@ -7,6 +8,8 @@
 //! - `audit()` is clean.
 //!
 //! The writer is this test binary run again with `BACKORDER_CRASH_WRITER` set (see `writer`).
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -71,20 +74,34 @@ fn writer() {
 }
 
 #[test]
-fn killed_writers_lose_nothing_acknowledged() {
+fn killed_sqlite_writers_lose_nothing_acknowledged() {
     if std::env::var_os("BACKORDER_CRASH_WRITER").is_some() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("backorder-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("crash.db").display());
-    let mut rng = SplitMix64::new(2026);
+    kill_writers(&format!("sqlite:{}", dir.join("crash.db").display()), 2026);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn killed_postgres_writers_lose_nothing_acknowledged() {
+    if std::env::var_os("BACKORDER_CRASH_WRITER").is_some() {
+        return;
+    }
+    if let Some(url) = common::fresh_postgres("crash") {
+        kill_writers(&url, 2027);
+    }
+}
+
+fn kill_writers(url: &str, seed: u64) {
+    let mut rng = SplitMix64::new(seed);
     // Operations 0..next are applied exactly once when a round's checks end.
     let mut next = 0u64;
     for round in 0..24 {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "writer", "--nocapture", "--test-threads", "1"])
-            .env("BACKORDER_CRASH_WRITER", &url)
+            .env("BACKORDER_CRASH_WRITER", url)
             .env("BACKORDER_CRASH_FROM", next.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -114,7 +131,7 @@ fn killed_writers_lose_nothing_acknowledged() {
         }
         let acked = acked.expect("the writer acknowledged something");
 
-        let engine = open(&url);
+        let engine = open(url);
         // Every acknowledged operation is there: repeating it changes nothing.
         let before = engine.balance(ACCOUNT).unwrap();
         let placed_before = engine.backorders(ACCOUNT).unwrap().len();
@@ -148,5 +165,4 @@ fn killed_writers_lose_nothing_acknowledged() {
         next = upto + 1;
     }
     assert!(next > 24 * 5, "the writers did work: {next} operations");
-    let _ = std::fs::remove_dir_all(&dir);
 }
