@@ -88,6 +88,16 @@ pub fn begin_drop<S: Store + ?Sized>(
         &[Status::Active, Status::Backordered, Status::Processing],
     )?;
     for mut b in candidates {
+        // A backorder already PROCESSING belongs to a drop under way (in this process or
+        // another on a shared database) until its outcome timeout passes: only then is the drop
+        // taken up again, so a drop is never attempted twice at once.
+        if b.status == Status::Processing
+            && tx
+                .wake_of(WakeKey::Backorder(b.id))?
+                .is_none_or(|t| t > now)
+        {
+            continue;
+        }
         if b.status != Status::Processing {
             set_status(tx, &mut b, Status::Processing, Reason::DropStarted, now)?;
         }
