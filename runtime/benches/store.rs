@@ -4,7 +4,9 @@
 //!
 //! An operation is a deposit reserved or released (alternately), with its own idempotency key —
 //! the ledger's journal row, two ledger-account updates and the reservation, as in production.
-//! The memory store runs the same loop in the same process as the baseline.
+//! The memory store runs the same loop in the same process as the baseline. PostgreSQL is
+//! measured when `BACKORDER_BENCH_POSTGRES` names a server (`eval "$(scripts/postgres start)"`
+//! then `BACKORDER_BENCH_POSTGRES=$BACKORDER_TEST_POSTGRES`); the bench creates its own databases.
 //!
 //! ```text
 //! cargo bench -p backorder --bench store
@@ -12,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use backorder::store::{MemoryStore, SqliteStore, Store};
+use backorder::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use backorder_core::{ledger, Currency, Money};
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -111,9 +113,32 @@ fn stores(c: &mut Criterion) {
     g.bench_function("sqlite/single", |b| b.iter_custom(|n| single.single(n)));
     let mut batched = Workload::new(sqlite("batched.db"));
     g.bench_function("sqlite/batched", |b| b.iter_custom(|n| batched.batched(n)));
+    if let Ok(server) = std::env::var("BACKORDER_BENCH_POSTGRES") {
+        let mut pg_single = Workload::new(postgres(&server, "single"));
+        g.bench_function("postgres/single", |b| {
+            b.iter_custom(|n| pg_single.single(n))
+        });
+        let mut pg_batched = Workload::new(postgres(&server, "batched"));
+        g.bench_function("postgres/batched", |b| {
+            b.iter_custom(|n| pg_batched.batched(n))
+        });
+    }
     g.finish();
     drop((single, batched));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A store on a new database of the server `server` names.
+fn postgres(server: &str, tag: &str) -> Box<dyn Store> {
+    let name = format!("bo_bench_{tag}_{}", std::process::id());
+    let mut admin = ::postgres::Client::connect(server, ::postgres::NoTls).unwrap();
+    // Two calls: a multi-statement string would run as one transaction, which these refuse.
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    Box::new(PostgresStore::connect(&format!("{base}/{name}")).unwrap())
 }
 
 criterion_group!(benches, stores);
