@@ -136,7 +136,9 @@ fn postgres(server: &str, tag: &str) -> Box<dyn Store> {
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
         .unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
     Box::new(PostgresStore::connect(&format!("{base}/{name}")).unwrap())
 }

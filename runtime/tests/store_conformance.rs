@@ -558,13 +558,16 @@ fn a_reopened_sqlite_store_has_everything_committed() {
     let path = dir.0.join("engine.db");
     let clock = ManualClock::new(t(0));
     let url = format!("sqlite:{}", path.display());
-    let before = {
-        let e = Engine::builder()
+    let open = || {
+        Engine::builder()
             .url(&url)
             .clock(clock.clone())
             .seed(9)
             .build()
-            .unwrap();
+            .unwrap()
+    };
+    let before = {
+        let e = open();
         e.create_account(NewAccount {
             id: "ann".into(),
             currency: Currency::USD,
@@ -584,12 +587,7 @@ fn a_reopened_sqlite_store_has_everything_committed() {
         e.tick().unwrap();
         snapshot(&e)
     };
-    let e = Engine::builder()
-        .url(&url)
-        .clock(clock.clone())
-        .seed(9)
-        .build()
-        .unwrap();
+    let e = open();
     assert_eq!(snapshot(&e), before);
     let again = e.fund("ann", Decimal::from(500), "first").unwrap();
     assert_eq!(again.id, 1, "the idempotency key survived the reopen");
