@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use backorder_core::rng::SplitMix64;
-use backorder_core::store::in_transaction;
+use backorder_core::store::{in_transaction, CommandRecord};
 use backorder_core::{
     auction, backorder, catalog, catch, ledger, Account, AuctionHouse, AuctionView, AuditReport,
     Backorder, Balance, CatchOutcome, Contacts, Currency, DomainName, Error, Event,
@@ -564,19 +564,75 @@ impl Engine {
         self.write(|tx, _, now, _| backorder::cancel(tx, now, account, id))
     }
 
+    /// As [`Engine::cancel_backorder`], once per idempotency key: a repeat with the same key (a
+    /// host retrying after a timeout or a crash) changes nothing and returns the backorder as it is
+    /// now; the key on another request is `IDEMPOTENCY_CONFLICT`. A refused request records
+    /// nothing, so its key may be used again.
+    ///
+    /// ```
+    /// # use backorder::{Engine, NewAccount, full_contacts, Currency, PlaceBackorder};
+    /// # let e = Engine::open("memory:").unwrap();
+    /// # e.create_account(NewAccount { id: "ann".into(), currency: Currency::USD,
+    /// #     contacts: full_contacts("ANN-1") }).unwrap();
+    /// # let b = e.place_backorder(PlaceBackorder { account: "ann".into(),
+    /// #     domain: "john.com".into(), ..Default::default() }).unwrap();
+    /// let first = e.cancel_backorder_once("ann", b.id, "cancel-1").unwrap();
+    /// let again = e.cancel_backorder_once("ann", b.id, "cancel-1").unwrap();
+    /// assert_eq!(first, again);
+    /// assert!(e.cancel_backorder("ann", b.id).is_err()); // unkeyed: already cancelled
+    /// ```
+    pub fn cancel_backorder_once(
+        &self,
+        account: &str,
+        id: u64,
+        idempotency_key: &str,
+    ) -> Result<Backorder> {
+        let request = format!("cancel {id}");
+        self.once(
+            "cancel",
+            account,
+            idempotency_key,
+            &request,
+            |tx, _, now, _| backorder::cancel(tx, now, account, id),
+        )
+        .and_then(|()| self.backorder(account, id))
+    }
+
     /// Pays what is due: an exclusive backorder's price (PENDING-PAYMENT → BACKORDERED), or an
     /// auction price (the deposit counts toward it; the auth code is issued).
     pub fn pay(&self, account: &str, id: u64) -> Result<Backorder> {
-        self.write(|tx, policies, now, codes| {
-            let b = backorder::load_owned(tx, account, id)?;
-            match b.status {
-                Status::PendingPayment => backorder::pay_exclusive(tx, now, account, id),
-                Status::AuctionWon if b.amount_due.is_some() => {
-                    auction::pay(tx, policies, now, account, id, codes.next()?)
-                }
-                _ => Err(Error::PaymentNotDue(id)),
+        self.write(|tx, policies, now, codes| Self::pay_in(tx, policies, now, codes, account, id))
+    }
+
+    /// As [`Engine::pay`], once per idempotency key (see [`Engine::cancel_backorder_once`]).
+    pub fn pay_once(&self, account: &str, id: u64, idempotency_key: &str) -> Result<Backorder> {
+        let request = format!("pay {id}");
+        self.once(
+            "pay",
+            account,
+            idempotency_key,
+            &request,
+            |tx, policies, now, codes| Self::pay_in(tx, policies, now, codes, account, id),
+        )
+        .and_then(|()| self.backorder(account, id))
+    }
+
+    fn pay_in(
+        tx: &mut dyn Store,
+        policies: &PolicyTable,
+        now: DateTime<Utc>,
+        codes: &mut AuthCodes,
+        account: &str,
+        id: u64,
+    ) -> Result<Backorder> {
+        let b = backorder::load_owned(tx, account, id)?;
+        match b.status {
+            Status::PendingPayment => backorder::pay_exclusive(tx, now, account, id),
+            Status::AuctionWon if b.amount_due.is_some() => {
+                auction::pay(tx, policies, now, account, id, codes.next()?)
             }
-        })
+            _ => Err(Error::PaymentNotDue(id)),
+        }
     }
 
     /// Places a proxy bid (the most the customer will pay) in the backorder's auction.
@@ -584,6 +640,58 @@ impl Engine {
         let house = self.house.clone();
         self.write(|tx, policies, now, _| {
             auction::bid(tx, policies, house.as_ref(), now, account, id, max)
+        })
+    }
+
+    /// As [`Engine::bid`], once per idempotency key (see [`Engine::cancel_backorder_once`]); a
+    /// repeat returns the auction as the bidder sees it now.
+    pub fn bid_once(
+        &self,
+        account: &str,
+        id: u64,
+        max: Decimal,
+        idempotency_key: &str,
+    ) -> Result<AuctionView> {
+        let house = self.house.clone();
+        let request = format!("bid {id} {}", max.normalize());
+        self.once(
+            "bid",
+            account,
+            idempotency_key,
+            &request,
+            |tx, policies, now, _| {
+                auction::bid(tx, policies, house.as_ref(), now, account, id, max)
+            },
+        )
+        .and_then(|()| self.auction(account, id))
+    }
+
+    /// Runs `run` in one transaction unless the scoped key `(operation, account, key)` was
+    /// recorded before: then only checks that the request is the same one. The caller reads
+    /// the result back afterwards, as it is now.
+    fn once<T>(
+        &self,
+        operation: &str,
+        account: &str,
+        key: &str,
+        request: &str,
+        mut run: impl FnMut(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
+    ) -> Result<()> {
+        let scoped = backorder_core::account::host_key(operation, account, key)?;
+        let fingerprint = backorder_core::rng::hash64(0x0ce, request.as_bytes());
+        self.write(|tx, policies, now, codes| {
+            if let Some(done) = tx.command(&scoped)? {
+                if done.fingerprint != fingerprint {
+                    return Err(Error::IdempotencyConflict(key.chars().take(200).collect()));
+                }
+                return Ok(());
+            }
+            run(tx, policies, now, codes)?;
+            tx.put_command(CommandRecord {
+                key: scoped.as_str().into(),
+                fingerprint,
+                result: 0,
+            })
         })
     }
 
