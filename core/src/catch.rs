@@ -71,6 +71,29 @@ fn processing_for<S: Store + ?Sized>(
     Ok(out)
 }
 
+/// Takes up at once the drops a process left half-done — begun, their outcome never recorded,
+/// because it died while the registry was being asked — instead of after the outcome timeout:
+/// each such backorder is due again at its drop time. Only for a store no other process uses (a
+/// PROCESSING backorder in a shared database may be another process's drop under way). Returns
+/// how many backorders were found.
+pub fn resume_interrupted_drops<S: Store + ?Sized>(tx: &mut S) -> Result<u64> {
+    let processing = tx.count_by_status()?;
+    if processing.get(&Status::Processing).copied().unwrap_or(0) == 0 {
+        return Ok(0);
+    }
+    let mut found = Vec::new();
+    tx.for_each_backorder(&mut |b| {
+        if let (Status::Processing, Some(drop_at)) = (b.status, b.drop_at) {
+            found.push((b.id, drop_at));
+        }
+        Ok(())
+    })?;
+    for (id, drop_at) in &found {
+        tx.set_wake(WakeKey::Backorder(*id), Some(*drop_at))?;
+    }
+    Ok(found.len() as u64)
+}
+
 /// Starts the drop of `domain`: every ACTIVE (auction model) or BACKORDERED (exclusive model)
 /// backorder of that drop becomes PROCESSING. Returns the job, or `None` when no backorder is
 /// funded for it (then nothing should be attempted at the registry).

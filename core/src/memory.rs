@@ -431,6 +431,10 @@ impl LedgerStore for MemoryStore {
 }
 
 impl Store for MemoryStore {
+    fn single_process(&self) -> bool {
+        true
+    }
+
     fn begin(&mut self) -> Result<()> {
         if self.in_tx {
             return Err(Error::Store("transaction already open".into()));

@@ -75,6 +75,12 @@ pub struct CommandRecord {
 
 /// Persistence for the engine. One implementation per backend; all pass the same conformance tests.
 pub trait Store: LedgerStore + Send {
+    /// True when no other process can use this store while this one has it (the memory store, a
+    /// SQLite file): work found half-done when it is opened was left by a process that is gone.
+    fn single_process(&self) -> bool {
+        false
+    }
+
     /// Starts a transaction.
     fn begin(&mut self) -> Result<()>;
     /// Makes every write since `begin` durable and visible.

@@ -22,10 +22,13 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod host;
+
 use backorder::core::rng::SplitMix64;
-use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder};
-use backorder::{Clock, Engine, EventKind, ManualClock, NewAccount, SimulatedRegistry};
+use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder, Reason};
+use backorder::{Clock, Engine, EventKind, ManualClock, NewAccount, SimulatedRegistry, Status};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use host::{Host, Refused};
 use rust_decimal::Decimal;
 
 const HELP: &str = "drop_day: simulate a registrar's backorder service through a drop day
@@ -214,10 +217,6 @@ impl World {
         let span = (to - from).num_seconds().max(1) as u64;
         from + Duration::seconds(self.rng.below(span) as i64)
     }
-
-    fn refuse(&mut self, e: &backorder::Error) {
-        *self.refused.entry(e.code().as_str()).or_default() += 1;
-    }
 }
 
 const ZONES: [&str; 17] = [
@@ -318,10 +317,10 @@ fn new_world(args: &Args) -> World {
     w
 }
 
-fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder::Error> {
+fn populate(args: &Args, w: &mut World, host: &mut Host) -> Result<(), backorder::Error> {
     let start = w.start;
     for n in &w.names {
-        engine.add_pending_deletion(&n.domain, n.drop_at)?;
+        host.add_pending_deletion(&n.domain, n.drop_at)?;
     }
 
     // Backorderers per name: at least one; of the rest, most spread evenly and a fifth go to
@@ -366,7 +365,7 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
         } else {
             backorder::full_contacts(&format!("C{i:05}"))
         };
-        engine.create_account(NewAccount {
+        host.create_account(NewAccount {
             id: id.clone(),
             currency: backorder::Currency::USD,
             contacts,
@@ -430,7 +429,14 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
             _ => need * Decimal::from(2) + Decimal::from(100 + w.rng.below(400)),
         };
         if amount > Decimal::ZERO {
-            engine.fund(&w.accounts[i], amount, &format!("initial-{i}"))?;
+            if let Err(Refused(code)) =
+                host.fund(&w.accounts[i], amount, &format!("initial-{i}"))?
+            {
+                return Err(backorder::Error::Internal(format!(
+                    "initial funding refused: {}",
+                    code.as_str()
+                )));
+            }
         }
     }
     w.plan.make_contiguous().sort_by_key(|p| (p.0, p.1));
@@ -441,19 +447,21 @@ fn populate(args: &Args, w: &mut World, engine: &Engine) -> Result<(), backorder
 /// orders, top-ups after low-balance notices.
 fn react(
     w: &mut World,
-    engine: &Engine,
+    host: &mut Host,
     now: DateTime<Utc>,
+    drops: &mut DropFigures,
 ) -> Result<HashMap<&'static str, u64, foldhash::fast::RandomState>, backorder::Error> {
     // Counted by kind in a hash map: there are millions of events, and the caller merges the
     // few kinds into its ordered totals.
     let mut counts: HashMap<&'static str, u64, foldhash::fast::RandomState> = HashMap::default();
     let mut cursor = 0;
     loop {
-        let events = engine.events(cursor, 10_000)?;
+        let events = host.events(cursor, 10_000)?;
         let Some(last) = events.last() else { break };
         cursor = last.seq;
         for e in events {
             *counts.entry(e.kind.name()).or_insert(0u64) += 1;
+            drops.observe(&e);
             let reacts = matches!(
                 e.kind,
                 EventKind::AuctionInvitation { .. }
@@ -540,17 +548,20 @@ fn react(
         }
     }
     if cursor > 0 {
-        engine.ack_events(cursor)?;
+        host.ack_events(cursor)?;
     }
     Ok(counts)
 }
 
 fn perform(
     w: &mut World,
-    engine: &Engine,
+    host: &mut Host,
     action: Action,
     seq: u64,
 ) -> Result<(), backorder::Error> {
+    // Every call carries a key made from the action's planning order, so the one call in doubt
+    // after a kill can be made again (see `host`).
+    let key = format!("act-{seq}");
     let result = match action {
         Action::Place {
             account,
@@ -564,56 +575,45 @@ fn perform(
                 contacts: Default::default(),
                 idempotency_key: Some(format!("place-{seq}")),
             };
-            engine.place_backorder(req).map(|b| {
-                w.placed.insert((account, name), b.id);
-                let slot = (b.id as usize).saturating_sub(1);
+            host.place(req)?.map(|id| {
+                w.placed.insert((account, name), id);
+                let slot = (id as usize).saturating_sub(1);
                 if w.orders.len() <= slot {
                     w.orders.resize(slot + 1, (usize::MAX, usize::MAX));
                 }
                 w.orders[slot] = (account, name);
             })
         }
-        Action::Cancel { account, name } => match w.placed.get(&(account, name)) {
-            Some(id) => engine
-                .cancel_backorder(&w.accounts[account], *id)
-                .map(|_| ()),
+        Action::Cancel { account, name } => match w.placed.get(&(account, name)).copied() {
+            Some(id) => host.cancel(&w.accounts[account], id, &key)?,
             None => Ok(()),
         },
-        Action::PayExclusive { account, name } => match w.placed.get(&(account, name)) {
-            Some(id) => engine.pay(&w.accounts[account], *id).map(|_| ()),
+        Action::PayExclusive { account, name } => match w.placed.get(&(account, name)).copied() {
+            Some(id) => host.pay(&w.accounts[account], id, &key)?,
             None => Ok(()),
         },
         Action::Bid {
             account,
             backorder,
             max,
-        } => engine.bid(&w.accounts[account], backorder, max).map(|_| ()),
+        } => host.bid(&w.accounts[account], backorder, max, &key)?,
         Action::PayAuction { account, backorder } => {
-            engine.pay(&w.accounts[account], backorder).map(|_| ())
+            host.pay(&w.accounts[account], backorder, &key)?
         }
-        Action::TopUp { account, amount } => engine
-            .fund(&w.accounts[account], amount, &format!("top-up-{seq}"))
-            .map(|_| ()),
-        Action::CompleteContacts { account } => engine
-            .set_contacts(
-                &w.accounts[account],
-                backorder::full_contacts(&format!("L{account:05}")),
-            )
-            .map(|_| ()),
+        Action::TopUp { account, amount } => {
+            host.fund(&w.accounts[account], amount, &format!("top-up-{seq}"))?
+        }
+        Action::CompleteContacts { account } => host.set_contacts(
+            &w.accounts[account],
+            backorder::full_contacts(&format!("L{account:05}")),
+        )?,
     };
-    match result {
-        Ok(()) => Ok(()),
-        // Customers are refused for ordinary reasons (bid too low, paid too late, name taken):
-        // counted, as a registrar's dashboard would.
-        Err(e)
-            if e.code() != backorder::ErrorCode::Internal
-                && e.code() != backorder::ErrorCode::Store =>
-        {
-            w.refuse(&e);
-            Ok(())
-        }
-        Err(e) => Err(e),
+    // Customers are refused for ordinary reasons (bid too low, paid too late, name taken):
+    // counted, as a registrar's dashboard would.
+    if let Err(Refused(code)) = result {
+        *w.refused.entry(code.as_str()).or_default() += 1;
     }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -636,6 +636,34 @@ fn main() -> ExitCode {
             eprintln!("drop_day failed: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The drops worked, caught and sent to auction, counted from the events: names distinct, since
+/// every backorder of a name reports the same drop.
+#[derive(Default)]
+struct DropFigures {
+    worked: BTreeSet<String>,
+    caught: BTreeSet<String>,
+    auctioned: BTreeSet<String>,
+}
+
+impl DropFigures {
+    fn observe(&mut self, e: &backorder::Event) {
+        let (EventKind::StatusChanged { from, to, reason }, Some(domain)) = (&e.kind, &e.domain)
+        else {
+            return;
+        };
+        let set = match (from, to, reason) {
+            (_, Status::Processing, Reason::DropStarted) => &mut self.worked,
+            (Some(Status::Processing), Status::Successful, Reason::Caught) => &mut self.caught,
+            (Some(Status::Processing), Status::AuctionPending, Reason::AuctionScheduled) => {
+                self.caught.insert(domain.to_string());
+                &mut self.auctioned
+            }
+            _ => return,
+        };
+        set.insert(domain.to_string());
     }
 }
 
@@ -683,13 +711,35 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         (None, Some(s)) => format!("sqlite:{}", s.0.join("drop_day.db").display()),
         (None, None) => unreachable!(),
     };
+    // A SQLite database the caller named can be resumed after a kill: keep a journal beside it.
+    let db = match url.strip_prefix("sqlite:") {
+        Some(path) if args.db.is_some() => Some(std::path::PathBuf::from(
+            path.split('?').next().unwrap_or(path),
+        )),
+        _ => None,
+    };
+    let db_existed = db.as_ref().is_some_and(|p| p.exists());
+    // The engine first: it takes the file for this process alone, so no other run can be
+    // writing the journal.
     let engine = Engine::builder()
         .url(&url)
         .clock(clock.clone())
         .seed(args.seed)
         .registry(Box::new(registry))
         .build()?;
-    populate(args, &mut w, &engine)?;
+    let mut host = match db {
+        Some(db) => {
+            let header = format!(
+                "drop_day seed={} names={} accounts={} backorders={}",
+                args.seed, args.names, args.accounts, args.backorders
+            );
+            let journal = Host::journal_path(&db);
+            let recorded = Host::open_journal(&journal, &db, db_existed, &header)?;
+            Host::journaled(engine, &journal, recorded)?
+        }
+        None => Host::plain(engine),
+    };
+    populate(args, &mut w, &mut host)?;
     if std::env::var_os("DROP_DAY_PHASES").is_some() {
         eprintln!("phase populate {:?}", started.elapsed());
     }
@@ -698,15 +748,16 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
     // names that dropped has passed), with the tail's deposit windows open.
     let end = w.start + Duration::days(38);
     let mut events: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut caught = 0u64;
-    let mut auctions = 0u64;
-    let mut drops = 0u64;
+    let mut figures = DropFigures::default();
+    // The same figures from the tick reports, to check the event count against (a resumed run
+    // lacks what the tick it was killed in did).
+    let (mut caught, mut auctions, mut drops) = (0u64, 0u64, 0u64);
     let mut tick_errors = Vec::new();
     let (mut iterations, mut steps) = (0u64, 0u64);
     loop {
         iterations += 1;
         let next_action = w.next_time();
-        let next_wake = engine.next_wake()?;
+        let next_wake = host.next_wake()?;
         let next = [next_action, next_wake].into_iter().flatten().min();
         let Some(next) = next.filter(|t| *t <= end) else {
             break;
@@ -724,16 +775,16 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
             if w.last_action_at > clock.now() {
                 clock.set(w.last_action_at);
             }
-            perform(&mut w, &engine, action, seq)?;
+            perform(&mut w, &mut host, action, seq)?;
         }
         let now = clock.now();
-        let report = engine.tick()?;
+        let report = host.tick()?;
         caught += report.caught;
         auctions += report.auctions_scheduled;
         drops += report.drops;
         steps += report.steps;
         tick_errors.extend(report.errors);
-        for (k, v) in react(&mut w, &engine, now)? {
+        for (k, v) in react(&mut w, &mut host, now, &mut figures)? {
             *events.entry(k).or_default() += v;
         }
     }
@@ -744,8 +795,22 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         );
     }
     clock.set(end);
-    let report = engine.tick()?;
+    let report = host.tick()?;
     tick_errors.extend(report.errors);
+    let engine = &host.engine;
+    let counted = (
+        figures.worked.len() as u64,
+        figures.caught.len() as u64,
+        figures.auctioned.len() as u64,
+    );
+    if !host.resumed() && counted != (drops, caught, auctions) {
+        eprintln!(
+            "drop figures from events {counted:?} differ from the tick reports' {:?}",
+            (drops, caught, auctions)
+        );
+        return Ok(false);
+    }
+    let (drops, caught, auctions) = counted;
 
     let by_status: BTreeMap<String, u64> = engine
         .status_counts()?

@@ -73,18 +73,23 @@ pub struct TickReport {
 /// Where auth codes come from: the operating system, or a seed for repeatable simulations.
 pub(crate) enum AuthCodes {
     Os,
-    Seeded(SplitMix64),
+    Seeded(u64),
 }
 
 impl AuthCodes {
     const ALPHABET: &'static [u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
 
-    fn next(&mut self) -> Result<Secret> {
+    /// The auth code for backorder `id`. Seeded codes depend on the seed and the backorder only,
+    /// so a simulation resumed in a new process issues the codes an uninterrupted one would.
+    fn next(&mut self, id: u64) -> Result<Secret> {
         let mut bytes = [0u8; 16];
         match self {
             AuthCodes::Os => getrandom::getrandom(&mut bytes)
                 .map_err(|e| Error::Internal(format!("no randomness for auth codes: {e}")))?,
-            AuthCodes::Seeded(rng) => bytes.iter_mut().for_each(|b| *b = rng.next_u64() as u8),
+            AuthCodes::Seeded(seed) => {
+                let mut rng = SplitMix64::new(*seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                bytes.iter_mut().for_each(|b| *b = rng.next_u64() as u8)
+            }
         }
         let code: String = bytes
             .iter()
@@ -243,12 +248,19 @@ impl EngineBuilder {
         } else {
             PolicyTable::new(stored)?
         };
+        // A drop the last process on this store began and never finished is taken up again now
+        // (no other process can be working it).
+        if store.single_process() {
+            in_transaction(store.as_mut(), |tx| {
+                catch::resume_interrupted_drops(tx).map(|_| ())
+            })?;
+        }
         let seed = self.seed.unwrap_or(0x5eed);
         let registry = self
             .registry
             .unwrap_or_else(|| Box::new(SimulatedRegistry::new(seed)));
         let auth_codes = match self.seed {
-            Some(s) => AuthCodes::Seeded(SplitMix64::new(s ^ 0xa0a0_a0a0)),
+            Some(s) => AuthCodes::Seeded(s ^ 0xa0a0_a0a0),
             None => AuthCodes::Os,
         };
         Ok(Engine {
@@ -629,7 +641,7 @@ impl Engine {
         match b.status {
             Status::PendingPayment => backorder::pay_exclusive(tx, now, account, id),
             Status::AuctionWon if b.amount_due.is_some() => {
-                auction::pay(tx, policies, now, account, id, codes.next()?)
+                auction::pay(tx, policies, now, account, id, codes.next(id)?)
             }
             _ => Err(Error::PaymentNotDue(id)),
         }

@@ -618,3 +618,61 @@ fn bad_sqlite_urls_are_refused_with_a_reason() {
         .unwrap();
     assert_eq!(e.code(), ErrorCode::Store, "{e}");
 }
+
+/// A process that died between beginning a drop and recording its outcome (while the registry
+/// was being asked) left PROCESSING backorders: an engine opened on that SQLite file takes the
+/// drop up at its first tick instead of after the outcome timeout.
+#[test]
+fn a_drop_left_half_done_is_taken_up_when_the_file_is_reopened() {
+    use backorder::core::catch;
+    use backorder::Status;
+    let dir = TempDir::new("halfdrop");
+    let url = format!("sqlite:{}", dir.0.join("engine.db").display());
+    let drop_at = t(0) + Duration::days(4);
+    let clock = ManualClock::new(t(0));
+    let open = |clock: &ManualClock| {
+        Engine::builder()
+            .url(&url)
+            .clock(clock.clone())
+            .seed(5)
+            .build()
+            .unwrap()
+    };
+    let id = {
+        let e = open(&clock);
+        e.create_account(NewAccount {
+            id: "ann".into(),
+            currency: Currency::USD,
+            contacts: full_contacts("ANN-1"),
+        })
+        .unwrap();
+        e.fund("ann", Decimal::from(500), "first").unwrap();
+        e.add_pending_deletion("john.com", drop_at).unwrap();
+        let b = e
+            .place_backorder(PlaceBackorder {
+                account: "ann".into(),
+                domain: "john.com".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        clock.set(drop_at - Duration::hours(1));
+        e.tick().unwrap();
+        assert_eq!(e.backorder("ann", b.id).unwrap().status, Status::Active);
+        b.id
+    };
+    // The drop begins, and the process dies before the registry answers.
+    {
+        let mut s = SqliteStore::open(&dir.0.join("engine.db"), Default::default()).unwrap();
+        s.begin().unwrap();
+        let job = catch::begin_drop(&mut s, drop_at, &name("john.com"), drop_at).unwrap();
+        assert!(job.is_some());
+        s.commit().unwrap();
+    }
+    clock.set(drop_at + Duration::seconds(1));
+    let e = open(&clock);
+    assert_eq!(e.backorder("ann", id).unwrap().status, Status::Processing);
+    let report = e.tick().unwrap();
+    assert_eq!(report.drops, 1, "{report:?}");
+    assert_ne!(e.backorder("ann", id).unwrap().status, Status::Processing);
+    assert!(e.audit().unwrap().is_clean());
+}

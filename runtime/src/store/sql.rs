@@ -433,6 +433,10 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
 }
 
 impl<B: Backend> Store for SqlStore<B> {
+    fn single_process(&self) -> bool {
+        self.db.owns_database()
+    }
+
     fn begin(&mut self) -> Result<()> {
         if self.in_tx {
             return Err(Error::Internal("a transaction is already open".into()));
