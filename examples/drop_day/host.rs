@@ -232,19 +232,28 @@ impl Host {
         self.call("place", |e| e.place_backorder(req).map(|b| b.id))
     }
 
+    // Keys matter only to a run that may be resumed; without a journal the plain calls do the
+    // same with less work.
+
     pub fn cancel(
         &mut self,
         account: &str,
         id: u64,
         key: &str,
     ) -> Result<Result<(), Refused>, Error> {
-        self.call("cancel", |e| {
-            e.cancel_backorder_once(account, id, key).map(|_| ())
+        let keyed = self.journal.is_some();
+        self.call("cancel", |e| match keyed {
+            true => e.cancel_backorder_once(account, id, key).map(|_| ()),
+            false => e.cancel_backorder(account, id).map(|_| ()),
         })
     }
 
     pub fn pay(&mut self, account: &str, id: u64, key: &str) -> Result<Result<(), Refused>, Error> {
-        self.call("pay", |e| e.pay_once(account, id, key).map(|_| ()))
+        let keyed = self.journal.is_some();
+        self.call("pay", |e| match keyed {
+            true => e.pay_once(account, id, key).map(|_| ()),
+            false => e.pay(account, id).map(|_| ()),
+        })
     }
 
     pub fn bid(
@@ -254,7 +263,11 @@ impl Host {
         max: Decimal,
         key: &str,
     ) -> Result<Result<(), Refused>, Error> {
-        self.call("bid", |e| e.bid_once(account, id, max, key).map(|_| ()))
+        let keyed = self.journal.is_some();
+        self.call("bid", |e| match keyed {
+            true => e.bid_once(account, id, max, key).map(|_| ()),
+            false => e.bid(account, id, max).map(|_| ()),
+        })
     }
 
     pub fn set_contacts(
