@@ -90,6 +90,35 @@ impl Wakes {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of moves answers `get`, `due` and `next` as one ordered set of
+        /// (time, key) pairs does.
+        #[test]
+        fn wake_ups_answer_as_an_ordered_set_does(
+            ops in proptest::collection::vec((0u8..2, 1u64..12, proptest::option::of(0i64..20), 0usize..6), 1..200)
+        ) {
+            let mut w = Wakes::default();
+            let mut model: std::collections::BTreeMap<WakeKey, DateTime<Utc>> = Default::default();
+            for (kind, id, at, limit) in ops {
+                let key = if kind == 0 { WakeKey::Backorder(id) } else { WakeKey::Auction(id) };
+                let at = at.map(t);
+                let old = match at {
+                    Some(a) => model.insert(key, a),
+                    None => model.remove(&key),
+                };
+                prop_assert_eq!(w.set(key, at), old);
+                prop_assert_eq!(w.get(key), at);
+                let ordered: std::collections::BTreeSet<(DateTime<Utc>, WakeKey)> =
+                    model.iter().map(|(k, a)| (*a, *k)).collect();
+                let now = t(10);
+                let expected: Vec<_> = ordered.iter().filter(|(a, _)| *a <= now).take(limit).copied().collect();
+                prop_assert_eq!(w.due(now, limit), expected);
+                prop_assert_eq!(w.next(), ordered.first().map(|(a, _)| *a));
+            }
+        }
+    }
 
     fn t(s: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
