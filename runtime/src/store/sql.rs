@@ -281,7 +281,8 @@ impl<B: Backend> SqlStore<B> {
                 "backorder" => &mut c.backorder,
                 "auction" => &mut c.auction,
                 "event" => &mut c.event,
-                _ => &mut c.subscription,
+                "subscription" => &mut c.subscription,
+                other => return Err(Error::Internal(format!("no counter named '{other}'"))),
             };
             *slot += 1;
             return Ok(*slot);
