@@ -552,20 +552,23 @@ fn one_workload_gives_the_same_results_on_every_store() {
     }
 }
 
+/// An engine on the store `url` names, with the default simulated registry.
+fn engine_at(url: &str, clock: &ManualClock) -> Engine {
+    Engine::builder()
+        .url(url)
+        .clock(clock.clone())
+        .seed(9)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn a_reopened_sqlite_store_has_everything_committed() {
     let dir = TempDir::new("reopen");
     let path = dir.0.join("engine.db");
     let clock = ManualClock::new(t(0));
     let url = format!("sqlite:{}", path.display());
-    let open = || {
-        Engine::builder()
-            .url(&url)
-            .clock(clock.clone())
-            .seed(9)
-            .build()
-            .unwrap()
-    };
+    let open = || engine_at(&url, &clock);
     let before = {
         let e = open();
         e.create_account(NewAccount {
@@ -630,14 +633,7 @@ fn a_drop_left_half_done_is_taken_up_when_the_file_is_reopened() {
     let url = format!("sqlite:{}", dir.0.join("engine.db").display());
     let drop_at = t(0) + Duration::days(4);
     let clock = ManualClock::new(t(0));
-    let open = |clock: &ManualClock| {
-        Engine::builder()
-            .url(&url)
-            .clock(clock.clone())
-            .seed(5)
-            .build()
-            .unwrap()
-    };
+    let open = |clock: &ManualClock| engine_at(&url, clock);
     let id = {
         let e = open(&clock);
         e.create_account(NewAccount {
