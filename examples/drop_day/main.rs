@@ -643,10 +643,13 @@ fn main() -> ExitCode {
 /// every backorder of a name reports the same drop.
 #[derive(Default)]
 struct DropFigures {
-    worked: BTreeSet<String>,
-    caught: BTreeSet<String>,
-    auctioned: BTreeSet<String>,
+    worked: NameSet,
+    caught: NameSet,
+    auctioned: NameSet,
 }
+
+/// Names, hashed: a million events pass through `observe`.
+type NameSet = std::collections::HashSet<backorder::core::DomainName, foldhash::fast::RandomState>;
 
 impl DropFigures {
     fn observe(&mut self, e: &backorder::Event) {
@@ -658,12 +661,12 @@ impl DropFigures {
             (_, Status::Processing, Reason::DropStarted) => &mut self.worked,
             (Some(Status::Processing), Status::Successful, Reason::Caught) => &mut self.caught,
             (Some(Status::Processing), Status::AuctionPending, Reason::AuctionScheduled) => {
-                self.caught.insert(domain.to_string());
+                self.caught.insert(domain.clone());
                 &mut self.auctioned
             }
             _ => return,
         };
-        set.insert(domain.to_string());
+        set.insert(domain.clone());
     }
 }
 
