@@ -124,6 +124,37 @@ pub fn host_key(operation: &str, account: &str, key: &str) -> Result<String> {
     Ok(scoped)
 }
 
+/// Runs a host command once per idempotency key, in the caller's transaction: the first time,
+/// `run` does it and the scoped key is recorded with a fingerprint of `request`; a repeat with
+/// the same key and request changes nothing and answers with `replay` (the record as it is now);
+/// the key on another request is [`Error::IdempotencyConflict`]. A refused command records
+/// nothing, so its key may be used again.
+pub fn once<S: Store + ?Sized, T>(
+    tx: &mut S,
+    operation: &str,
+    account: &str,
+    key: &str,
+    request: &str,
+    run: impl FnOnce(&mut S) -> Result<T>,
+    replay: impl FnOnce(&mut S) -> Result<T>,
+) -> Result<T> {
+    let scoped = host_key(operation, account, key)?;
+    let fingerprint = crate::rng::hash64(0x0ce, request.as_bytes());
+    if let Some(done) = tx.command(&scoped)? {
+        if done.fingerprint != fingerprint {
+            return Err(Error::IdempotencyConflict(key.chars().take(200).collect()));
+        }
+        return replay(tx);
+    }
+    let v = run(tx)?;
+    tx.put_command(crate::store::CommandRecord {
+        key: scoped.as_str().into(),
+        fingerprint,
+        result: 0,
+    })?;
+    Ok(v)
+}
+
 /// Tops up a customer's prepaid balance in the account's currency; repeating `key` returns the
 /// first top-up (a different amount under the same key is [`Error::IdempotencyConflict`]).
 pub fn top_up<S: Store + ?Sized>(

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use backorder_core::rng::SplitMix64;
-use backorder_core::store::{in_transaction, CommandRecord};
+use backorder_core::store::in_transaction;
 use backorder_core::{
     auction, backorder, catalog, catch, ledger, Account, AuctionHouse, AuctionView, AuditReport,
     Backorder, Balance, CatchOutcome, Contacts, Currency, DomainName, Error, Event,
@@ -600,14 +600,17 @@ impl Engine {
         idempotency_key: &str,
     ) -> Result<Backorder> {
         let request = format!("cancel {id}");
-        self.once(
-            "cancel",
-            account,
-            idempotency_key,
-            &request,
-            |tx, _, now, _| backorder::cancel(tx, now, account, id),
-        )
-        .and_then(|()| self.backorder(account, id))
+        self.write(|tx, _, now, _| {
+            backorder_core::account::once(
+                tx,
+                "cancel",
+                account,
+                idempotency_key,
+                &request,
+                |tx| backorder::cancel(tx, now, account, id),
+                |tx| backorder::load_owned(tx, account, id),
+            )
+        })
     }
 
     /// Pays what is due: an exclusive backorder's price (PENDING-PAYMENT → BACKORDERED), or an
@@ -619,14 +622,17 @@ impl Engine {
     /// As [`Engine::pay`], once per idempotency key (see [`Engine::cancel_backorder_once`]).
     pub fn pay_once(&self, account: &str, id: u64, idempotency_key: &str) -> Result<Backorder> {
         let request = format!("pay {id}");
-        self.once(
-            "pay",
-            account,
-            idempotency_key,
-            &request,
-            |tx, policies, now, codes| Self::pay_in(tx, policies, now, codes, account, id),
-        )
-        .and_then(|()| self.backorder(account, id))
+        self.write(|tx, policies, now, codes| {
+            backorder_core::account::once(
+                tx,
+                "pay",
+                account,
+                idempotency_key,
+                &request,
+                |tx| Self::pay_in(tx, policies, now, codes, account, id),
+                |tx| backorder::load_owned(tx, account, id),
+            )
+        })
     }
 
     fn pay_in(
@@ -666,44 +672,16 @@ impl Engine {
     ) -> Result<AuctionView> {
         let house = self.house.clone();
         let request = format!("bid {id} {}", max.normalize());
-        self.once(
-            "bid",
-            account,
-            idempotency_key,
-            &request,
-            |tx, policies, now, _| {
-                auction::bid(tx, policies, house.as_ref(), now, account, id, max)
-            },
-        )
-        .and_then(|()| self.auction(account, id))
-    }
-
-    /// Runs `run` in one transaction unless the scoped key `(operation, account, key)` was
-    /// recorded before: then only checks that the request is the same one. The caller reads
-    /// the result back afterwards, as it is now.
-    fn once<T>(
-        &self,
-        operation: &str,
-        account: &str,
-        key: &str,
-        request: &str,
-        mut run: impl FnMut(&mut dyn Store, &PolicyTable, DateTime<Utc>, &mut AuthCodes) -> Result<T>,
-    ) -> Result<()> {
-        let scoped = backorder_core::account::host_key(operation, account, key)?;
-        let fingerprint = backorder_core::rng::hash64(0x0ce, request.as_bytes());
-        self.write(|tx, policies, now, codes| {
-            if let Some(done) = tx.command(&scoped)? {
-                if done.fingerprint != fingerprint {
-                    return Err(Error::IdempotencyConflict(key.chars().take(200).collect()));
-                }
-                return Ok(());
-            }
-            run(tx, policies, now, codes)?;
-            tx.put_command(CommandRecord {
-                key: scoped.as_str().into(),
-                fingerprint,
-                result: 0,
-            })
+        self.write(|tx, policies, now, _| {
+            backorder_core::account::once(
+                tx,
+                "bid",
+                account,
+                idempotency_key,
+                &request,
+                |tx| auction::bid(tx, policies, house.as_ref(), now, account, id, max),
+                |tx| auction::view(tx, policies, house.as_ref(), account, id),
+            )
         })
     }
 

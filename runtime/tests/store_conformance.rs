@@ -552,6 +552,17 @@ fn one_workload_gives_the_same_results_on_every_store() {
     }
 }
 
+/// Opens the customer `ann` and funds 500 USD under the key `first`.
+fn funded_ann(e: &Engine) {
+    e.create_account(NewAccount {
+        id: "ann".into(),
+        currency: Currency::USD,
+        contacts: full_contacts("ANN-1"),
+    })
+    .unwrap();
+    e.fund("ann", Decimal::from(500), "first").unwrap();
+}
+
 /// An engine on the store `url` names, with the default simulated registry.
 fn engine_at(url: &str, clock: &ManualClock) -> Engine {
     Engine::builder()
@@ -571,13 +582,7 @@ fn a_reopened_sqlite_store_has_everything_committed() {
     let open = || engine_at(&url, &clock);
     let before = {
         let e = open();
-        e.create_account(NewAccount {
-            id: "ann".into(),
-            currency: Currency::USD,
-            contacts: full_contacts("ANN-1"),
-        })
-        .unwrap();
-        e.fund("ann", Decimal::from(500), "first").unwrap();
+        funded_ann(&e);
         e.add_pending_deletion("john.com", t(0) + Duration::days(4))
             .unwrap();
         e.place_backorder(PlaceBackorder {
@@ -636,13 +641,7 @@ fn a_drop_left_half_done_is_taken_up_when_the_file_is_reopened() {
     let open = |clock: &ManualClock| engine_at(&url, clock);
     let id = {
         let e = open(&clock);
-        e.create_account(NewAccount {
-            id: "ann".into(),
-            currency: Currency::USD,
-            contacts: full_contacts("ANN-1"),
-        })
-        .unwrap();
-        e.fund("ann", Decimal::from(500), "first").unwrap();
+        funded_ann(&e);
         e.add_pending_deletion("john.com", drop_at).unwrap();
         let b = e
             .place_backorder(PlaceBackorder {
