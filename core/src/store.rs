@@ -81,11 +81,21 @@ pub trait Store: LedgerStore + Send {
         false
     }
 
+    /// Tells the store that its caller runs a transaction again, from the start, whenever
+    /// `commit` *or* `rollback` fails with [`crate::Error::StoreConflict`] (as the engine does).
+    /// A store shared by several processes may then skip reading a ledger idempotency key before
+    /// using it, and check at the end instead: at `commit` the key's unique index refuses a
+    /// repeat, at `rollback` one look-up of every key taken for new shows whether the answer was
+    /// wrong. Either way the store reports a conflict and reads the keys in the next transaction.
+    /// Stores that gain nothing by it ignore the call.
+    fn defer_key_checks(&mut self) {}
+
     /// Starts a transaction.
     fn begin(&mut self) -> Result<()>;
     /// Makes every write since `begin` durable and visible.
     fn commit(&mut self) -> Result<()>;
-    /// Undoes every write since `begin`.
+    /// Undoes every write since `begin`. After [`Store::defer_key_checks`] it may fail with
+    /// [`crate::Error::StoreConflict`]: the transaction's outcome rested on a key it did not read.
     fn rollback(&mut self) -> Result<()>;
 
     /// The next backorder id (strictly increasing).

@@ -255,6 +255,8 @@ impl EngineBuilder {
                 catch::resume_interrupted_drops(tx).map(|_| ())
             })?;
         }
+        // Every later transaction runs through `write_locked`, which runs it again on a conflict.
+        store.defer_key_checks();
         let seed = self.seed.unwrap_or(0x5eed);
         let registry = self
             .registry

@@ -242,13 +242,17 @@ fn the_journal_refuses_a_second_transfer_under_one_key() {
             s.insert_transfer(&transfer(id, k, d, c)).unwrap();
         }
         s.commit().unwrap();
+        // Refused when written: at once, or at commit by a store that buffers the journal.
         s.begin().unwrap();
         let id = s.next_transfer_id().unwrap();
-        let e = s
-            .insert_transfer(&transfer(id, "k2", "a", "b"))
-            .unwrap_err();
+        let e = match s.insert_transfer(&transfer(id, "k2", "a", "b")) {
+            Ok(()) => s.commit().unwrap_err(),
+            Err(e) => {
+                s.rollback().unwrap();
+                e
+            }
+        };
         assert_eq!(e.code(), ErrorCode::IdempotencyConflict, "{store}: {e}");
-        s.rollback().unwrap();
         assert_eq!(
             s.transfer_by_key("k2").unwrap().map(|t| t.id),
             Some(2),
@@ -266,6 +270,95 @@ fn the_journal_refuses_a_second_transfer_under_one_key() {
             got,
             transfer(1, "k1", "a", "b"),
             "{store}: exact amount kept"
+        );
+    }
+}
+
+/// Runs `f` as the engine does: in a transaction, again from the start whenever the commit or the
+/// rollback reports a conflict. The result, and how many runs it took.
+fn retrying<T>(
+    s: &mut dyn Store,
+    mut f: impl FnMut(&mut dyn Store) -> backorder::Result<T>,
+) -> (backorder::Result<T>, u32) {
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 5, "still conflicting after {runs} runs");
+        s.begin().unwrap();
+        let out = match f(s) {
+            Ok(v) => s.commit().map(|()| v),
+            Err(e) => s.rollback().and(Err(e)),
+        };
+        match out {
+            Err(backorder::Error::StoreConflict(_)) => continue,
+            other => return (other, runs),
+        }
+    }
+}
+
+#[test]
+fn deferred_key_checks_answer_repeats_as_the_first_use_did() {
+    use backorder::core::ledger;
+    for (store, mut s, _dir) in stores("deferred") {
+        s.defer_key_checks();
+        let s = s.as_mut();
+        let usd = |v: i64| backorder::core::Money::new(Decimal::from(v), Currency::USD);
+        let (r, _) = retrying(s, |tx| {
+            ledger::open_customer(tx, "ann", Currency::USD)?;
+            ledger::fund(tx, "top-up", "ann", &usd(100), t(0))
+        });
+        r.unwrap();
+        let (first, _) = retrying(s, |tx| {
+            ledger::reserve(tx, "dep-1", "ann", &usd(49), Some(1), t(1))
+        });
+        let first = first.unwrap();
+        // A repeat gives the first answer and changes nothing. Where the store deferred the
+        // check, the key's index refused the first run: it took two.
+        let (again, runs) = retrying(s, |tx| {
+            ledger::reserve(tx, "dep-1", "ann", &usd(49), Some(1), t(2))
+        });
+        assert_eq!(again.unwrap(), first, "{store}");
+        assert_eq!(runs, if store == "postgres" { 2 } else { 1 }, "{store}");
+        let (released, _) = retrying(s, |tx| ledger::release(tx, "rel-1", first.id, t(3)));
+        let released = released.unwrap();
+        // The repeat of a release finds the reservation resolved: only the key, read, tells it
+        // is a repeat and not an error (the rollback's look-up sends it round again).
+        let (again, runs) = retrying(s, |tx| ledger::release(tx, "rel-1", first.id, t(4)));
+        assert_eq!(again.unwrap(), released, "{store}");
+        assert_eq!(runs, if store == "postgres" { 2 } else { 1 }, "{store}");
+        // A repeat with other fields, and a new key on a resolved reservation, are errors.
+        let (e, _) = retrying(s, |tx| {
+            ledger::reserve(tx, "dep-1", "ann", &usd(50), Some(1), t(5))
+        });
+        assert_eq!(
+            e.unwrap_err().code(),
+            ErrorCode::IdempotencyConflict,
+            "{store}"
+        );
+        let (e, runs) = retrying(s, |tx| ledger::release(tx, "rel-2", first.id, t(6)));
+        assert_eq!(
+            e.unwrap_err().code(),
+            ErrorCode::ReservationResolved,
+            "{store}"
+        );
+        assert_eq!(runs, 1, "{store}: a new key that is truly new runs once");
+        let (balance, _) = retrying(s, |tx| ledger::balance(tx, "ann"));
+        let balance = balance.unwrap();
+        assert_eq!(
+            (balance.balance, balance.reserved),
+            (Decimal::from(100), Decimal::ZERO),
+            "{store}"
+        );
+        let (journal, _) = retrying(s, |tx| tx.transfers_after(0, 100));
+        let kinds: Vec<TransferKind> = journal.unwrap().iter().map(|t| t.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                TransferKind::Fund,
+                TransferKind::Reserve,
+                TransferKind::Release
+            ],
+            "{store}: each key once"
         );
     }
 }

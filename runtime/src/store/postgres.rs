@@ -136,6 +136,8 @@ fn bind<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
             Param::Text(v) => v as &(dyn ToSql + Sync),
             Param::OptText(v) => v as &(dyn ToSql + Sync),
             Param::Bool(v) => v as &(dyn ToSql + Sync),
+            Param::Ints(v) => v as &(dyn ToSql + Sync),
+            Param::Texts(v) => v as &(dyn ToSql + Sync),
         })
         .collect()
 }
@@ -195,6 +197,10 @@ impl Backend for PostgresBackend {
 
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.client.batch_execute(sql).map_err(db)
+    }
+
+    fn binds_arrays(&self) -> bool {
+        true
     }
 }
 

@@ -44,6 +44,17 @@ pub enum Param<'a> {
     OptText(Option<&'a str>),
     /// A boolean.
     Bool(bool),
+    /// An array of 64-bit integers (only where [`Backend::binds_arrays`]).
+    Ints(&'a [i64]),
+    /// An array of texts (only where [`Backend::binds_arrays`]).
+    Texts(&'a [&'a str]),
+}
+
+impl Param<'_> {
+    /// True for the array kinds.
+    pub fn is_array(&self) -> bool {
+        matches!(self, Param::Ints(_) | Param::Texts(_))
+    }
 }
 
 /// One result row, read by column index.
@@ -83,6 +94,11 @@ pub trait Backend: Send {
     fn migrations(&self) -> &'static [&'static str];
     /// Runs a script of several statements (migrations), outside any transaction of the store's.
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// True when the backend binds [`Param::Ints`] and [`Param::Texts`] as arrays, so a buffer of
+    /// rows is written in one statement (one round trip) with `unnest`.
+    fn binds_arrays(&self) -> bool {
+        false
+    }
 }
 
 /// The next-id counters: the last id given out of each.
@@ -111,6 +127,23 @@ pub struct SqlStore<B: Backend> {
     /// With a database of its own: committed ledger accounts, read once (there are few, and
     /// every deposit reads two).
     ledger_cache: HashMap<Key, LedgerAccount>,
+    /// Journal rows of the open transaction, in order, by key; those from `transfers_flushed` on
+    /// are not yet written.
+    tx_transfers: Vec<Transfer>,
+    tx_transfer_keys: HashMap<Key, usize>,
+    transfers_flushed: usize,
+    /// Shared: the `transfer` counter as the open transaction read it (locking the row) and the
+    /// last id it gave out since; written back at commit.
+    transfer_counter: Option<(u64, u64)>,
+    /// Shared, when the caller runs a transaction again on [`Error::StoreConflict`]: idempotency
+    /// keys are not read before use; see [`Store::defer_key_checks`].
+    defer_keys: bool,
+    /// Keys answered "absent" without reading in the open transaction.
+    keys_assumed_absent: Vec<Key>,
+    /// The previous attempt's deferred answer was wrong: read every key in the next transaction.
+    read_keys_next: bool,
+    /// The open transaction reads every key (no deferral, or the one after a wrong answer).
+    reading_keys: bool,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
@@ -143,7 +176,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| Error::Store(format!("a stored time '{s}' is unreadable: {e}")))
 }
 
-use Param::{Bool, Int, OptText, Text};
+use Param::{Bool, Int, Ints, OptText, Text, Texts};
 
 impl<B: Backend> SqlStore<B> {
     /// A store on `db`, its schema brought up to date.
@@ -156,6 +189,14 @@ impl<B: Backend> SqlStore<B> {
             dirty_ledger: HashMap::new(),
             dirty_reservations: BTreeMap::new(),
             ledger_cache: HashMap::new(),
+            tx_transfers: Vec::new(),
+            tx_transfer_keys: HashMap::new(),
+            transfers_flushed: 0,
+            transfer_counter: None,
+            defer_keys: false,
+            keys_assumed_absent: Vec::new(),
+            read_keys_next: false,
+            reading_keys: true,
         };
         store.migrate()?;
         if store.db.owns_database() {
@@ -287,6 +328,9 @@ impl<B: Backend> SqlStore<B> {
             *slot += 1;
             return Ok(*slot);
         }
+        if name == "transfer" {
+            return self.next_transfer_locked();
+        }
         // Shared: the row is locked until the transaction ends, so ids follow commit order.
         let v = self
             .int(
@@ -295,6 +339,36 @@ impl<B: Backend> SqlStore<B> {
             )?
             .ok_or_else(|| Error::Store(format!("the counter '{name}' is missing")))?;
         Ok(v as u64)
+    }
+
+    /// Shared: the next transfer id. Every ledger operation writes the journal, so a transaction
+    /// that takes one id locks the `transfer` counter once and counts on in memory; the last id
+    /// goes back into the row with the transaction's other writes (in the same statement where
+    /// the backend binds arrays). Ids stay dense and in commit order, as with the other counters.
+    fn next_transfer_locked(&mut self) -> Result<u64> {
+        if !self.in_tx {
+            let v = self
+                .int(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'transfer' RETURNING value",
+                    &[],
+                )?
+                .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?;
+            return Ok(v as u64);
+        }
+        if self.transfer_counter.is_none() {
+            let v = self
+                .int(
+                    "SELECT value FROM counters WHERE name = 'transfer' FOR UPDATE",
+                    &[],
+                )?
+                .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?;
+            self.transfer_counter = Some((v as u64, v as u64));
+        }
+        let Some((_, last)) = &mut self.transfer_counter else {
+            return Err(Error::Internal("the transfer counter is not held".into()));
+        };
+        *last += 1;
+        Ok(*last)
     }
 
     /// Records that ids up to `value` of counter `name` were used, for rows that leave the table.
@@ -310,8 +384,12 @@ impl<B: Backend> SqlStore<B> {
         Ok(())
     }
 
-    /// Writes the buffered ledger accounts and reservations.
+    /// Writes the buffered ledger accounts, reservations and journal rows: one statement with
+    /// arrays where the backend binds them, a prepared statement per row otherwise.
     fn flush(&mut self) -> Result<()> {
+        if self.db.binds_arrays() {
+            return self.flush_as_arrays();
+        }
         let ledger = std::mem::take(&mut self.dirty_ledger);
         for account in ledger.values() {
             let body = to_json(account)?;
@@ -332,7 +410,138 @@ impl<B: Backend> SqlStore<B> {
                 &[Int(sql_id(r.id)), Text(&body)],
             )?;
         }
-        Ok(())
+        if let Some((_, last)) = self.transfer_counter.filter(|(read, last)| last > read) {
+            self.exec(
+                "UPDATE counters SET value = ?1 WHERE name = 'transfer'",
+                &[Int(sql_id(last))],
+            )?;
+            self.transfer_counter = Some((last, last));
+        }
+        let transfers = std::mem::take(&mut self.tx_transfers);
+        let mut written = Ok(());
+        for t in &transfers[self.transfers_flushed..] {
+            let body = to_json(t)?;
+            let r = self.exec(
+                "INSERT INTO transfers (id, key, debit, credit, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &[
+                    Int(sql_id(t.id)),
+                    Text(t.key.as_str()),
+                    Text(t.debit.as_str()),
+                    Text(t.credit.as_str()),
+                    Text(&body),
+                ],
+            );
+            if let Err(e) = r {
+                written = Err(self.key_violation(e, &t.key));
+                break;
+            }
+        }
+        self.transfers_flushed = transfers.len();
+        self.tx_transfers = transfers;
+        written
+    }
+
+    /// [`SqlStore::flush`] in one round trip: every buffer bound as arrays and written by one
+    /// statement (PostgreSQL runs each data-modifying `WITH` part).
+    fn flush_as_arrays(&mut self) -> Result<()> {
+        let pending = &self.tx_transfers[self.transfers_flushed..];
+        let counter = self
+            .transfer_counter
+            .filter(|(read, last)| last > read)
+            .map(|(_, last)| last);
+        if self.dirty_ledger.is_empty()
+            && self.dirty_reservations.is_empty()
+            && pending.is_empty()
+            && counter.is_none()
+        {
+            return Ok(());
+        }
+        let mut t_ids = Vec::with_capacity(pending.len());
+        let mut t_bodies = Vec::with_capacity(pending.len());
+        for t in pending {
+            t_ids.push(sql_id(t.id));
+            t_bodies.push(to_json(t)?);
+        }
+        let t_keys: Vec<&str> = pending.iter().map(|t| t.key.as_str()).collect();
+        let t_debits: Vec<&str> = pending.iter().map(|t| t.debit.as_str()).collect();
+        let t_credits: Vec<&str> = pending.iter().map(|t| t.credit.as_str()).collect();
+        let t_bodies: Vec<&str> = t_bodies.iter().map(String::as_str).collect();
+        let a_bodies = self
+            .dirty_ledger
+            .values()
+            .map(to_json)
+            .collect::<Result<Vec<_>>>()?;
+        let a_keys: Vec<&str> = self.dirty_ledger.keys().map(|k| k.as_str()).collect();
+        let a_bodies: Vec<&str> = a_bodies.iter().map(String::as_str).collect();
+        let r_ids: Vec<i64> = self
+            .dirty_reservations
+            .keys()
+            .map(|&id| sql_id(id))
+            .collect();
+        let r_bodies = self
+            .dirty_reservations
+            .values()
+            .map(to_json)
+            .collect::<Result<Vec<_>>>()?;
+        let r_bodies: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
+        let r = self.db.execute(
+            "WITH t AS (INSERT INTO transfers (id, key, debit, credit, body) \
+               SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], ?5::text[])), \
+             a AS (INSERT INTO ledger_accounts (key, body) \
+               SELECT * FROM unnest(?6::text[], ?7::text[]) \
+               ON CONFLICT (key) DO UPDATE SET body = excluded.body), \
+             r AS (INSERT INTO reservations (id, body) \
+               SELECT * FROM unnest(?8::bigint[], ?9::text[]) \
+               ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
+             c AS (UPDATE counters SET value = ?10 WHERE name = 'transfer' AND ?11) \
+             SELECT 1",
+            &[
+                Ints(&t_ids),
+                Texts(&t_keys),
+                Texts(&t_debits),
+                Texts(&t_credits),
+                Texts(&t_bodies),
+                Texts(&a_keys),
+                Texts(&a_bodies),
+                Ints(&r_ids),
+                Texts(&r_bodies),
+                Int(sql_id(counter.unwrap_or(0))),
+                Bool(counter.is_some()),
+            ],
+        );
+        let first_key = pending.first().map(|t| t.key.clone()).unwrap_or_default();
+        match r {
+            Ok(_) => {
+                self.transfers_flushed = self.tx_transfers.len();
+                // The ledger accounts stay buffered until commit, as in `flush`.
+                self.dirty_reservations.clear();
+                if let (Some(last), Some(held)) = (counter, &mut self.transfer_counter) {
+                    *held = (last, last);
+                }
+                Ok(())
+            }
+            Err(e) => Err(self.key_violation(e, &first_key)),
+        }
+    }
+
+    /// A journal row refused for its idempotency key. When the transaction did not read its keys
+    /// ([`Store::defer_key_checks`]) the key was there already or another transaction took it
+    /// first: a conflict, and the next run reads the keys (and answers as the earlier use did).
+    /// Otherwise the caller wrote a key the journal has.
+    fn key_violation(&mut self, e: Error, key: &Key) -> Error {
+        match e {
+            Error::Store(m) if m.contains("transfers.key") || m.contains("transfers_key_key") => {
+                if self.reading_keys {
+                    Error::IdempotencyConflict(key.to_string())
+                } else {
+                    self.read_keys_next = true;
+                    Error::StoreConflict(format!(
+                        "an idempotency key was taken by another transaction: {m}"
+                    ))
+                }
+            }
+            e => e,
+        }
     }
 
     /// Forgets the open transaction's buffered writes and id allocations.
@@ -340,6 +549,55 @@ impl<B: Backend> SqlStore<B> {
         self.dirty_ledger.clear();
         self.dirty_reservations.clear();
         self.counters = self.counters_at_begin;
+        self.end_transaction();
+    }
+
+    /// Forgets the open transaction's journal buffer (written or discarded).
+    fn end_transaction(&mut self) {
+        self.tx_transfers.clear();
+        self.tx_transfer_keys.clear();
+        self.transfers_flushed = 0;
+        self.transfer_counter = None;
+    }
+
+    /// Before a commit: a key the transaction took for absent and then wrote is checked by the
+    /// journal's unique index; one it did not write (nothing in the ledger does that today) is
+    /// looked up here, so that no commit rests on an answer nobody checked.
+    fn check_keys_not_written(&mut self) -> Result<()> {
+        let unwritten: Vec<Key> = self
+            .keys_assumed_absent
+            .iter()
+            .filter(|k| !self.tx_transfer_keys.contains_key(*k))
+            .cloned()
+            .collect();
+        self.check_assumed_absent(&unwritten)
+    }
+
+    /// [`Error::StoreConflict`] (and keys read in the next run) when one of `keys`, taken for
+    /// absent without reading, is in the journal.
+    fn check_assumed_absent(&mut self, keys: &[Key]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+        let found = self
+            .int(
+                "SELECT COUNT(*) FROM transfers WHERE key = ANY(?1::text[])",
+                &[Texts(&keys)],
+            )?
+            .unwrap_or(0);
+        if found > 0 {
+            self.read_keys_next = true;
+            return Err(Error::StoreConflict(
+                "an idempotency key taken for new exists: run again, reading it".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when the open transaction answers unknown idempotency keys "absent" without reading.
+    fn defers_keys_now(&self) -> bool {
+        !self.reading_keys
     }
 
     /// Writes buffered records outside a transaction, as their own commit.
@@ -383,6 +641,13 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
     }
 
     fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>> {
+        if let Some(&i) = self.tx_transfer_keys.get(key) {
+            return Ok(Some(self.tx_transfers[i].clone()));
+        }
+        if self.in_tx && self.defers_keys_now() {
+            self.keys_assumed_absent.push(Key::from(key));
+            return Ok(None);
+        }
         self.doc("SELECT body FROM transfers WHERE key = ?1", &[Text(key)])
     }
 
@@ -391,27 +656,16 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
     }
 
     fn insert_transfer(&mut self, t: &Transfer) -> Result<()> {
-        let body = to_json(t)?;
-        let r = self.exec(
-            "INSERT INTO transfers (id, key, debit, credit, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-            &[
-                Int(sql_id(t.id)),
-                Text(t.key.as_str()),
-                Text(t.debit.as_str()),
-                Text(t.credit.as_str()),
-                Text(&body),
-            ],
-        );
-        match r {
-            Ok(_) => Ok(()),
-            // The key's own unique index (SQLite names the column, PostgreSQL the constraint).
-            Err(Error::Store(m))
-                if m.contains("transfers.key") || m.contains("transfers_key_key") =>
-            {
-                Err(Error::IdempotencyConflict(t.key.to_string()))
-            }
-            Err(e) => Err(e),
+        if self.tx_transfer_keys.contains_key(&t.key) {
+            return Err(Error::IdempotencyConflict(t.key.to_string()));
         }
+        self.tx_transfer_keys
+            .insert(t.key.clone(), self.tx_transfers.len());
+        self.tx_transfers.push(t.clone());
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
+        Ok(())
     }
 
     fn reservation(&mut self, id: u64) -> Result<Option<Reservation>> {
@@ -445,6 +699,7 @@ impl<B: Backend> Store for SqlStore<B> {
         self.db.begin()?;
         self.in_tx = true;
         self.counters_at_begin = self.counters;
+        self.reading_keys = !self.defer_keys || std::mem::take(&mut self.read_keys_next);
         Ok(())
     }
 
@@ -452,8 +707,12 @@ impl<B: Backend> Store for SqlStore<B> {
         if !self.in_tx {
             return Ok(());
         }
-        let committed = self.flush().and_then(|()| self.db.commit());
+        let committed = self
+            .check_keys_not_written()
+            .and_then(|()| self.flush())
+            .and_then(|()| self.db.commit());
         self.in_tx = false;
+        self.keys_assumed_absent.clear();
         match committed {
             Ok(()) => {
                 if self.db.owns_database() {
@@ -461,6 +720,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 } else {
                     self.dirty_ledger.clear();
                 }
+                self.end_transaction();
                 Ok(())
             }
             Err(e) => {
@@ -479,7 +739,16 @@ impl<B: Backend> Store for SqlStore<B> {
         }
         self.in_tx = false;
         self.discard();
-        self.db.rollback()
+        self.db.rollback()?;
+        // The transaction took keys for absent without reading them, and what it decided (an
+        // error, most likely) may rest on that: if one of them exists, the decision is wrong.
+        let assumed = std::mem::take(&mut self.keys_assumed_absent);
+        self.check_assumed_absent(&assumed)
+    }
+
+    fn defer_key_checks(&mut self) {
+        // Only a shared database gains: with one of its own the read costs no round trip.
+        self.defer_keys = !self.db.owns_database() && self.db.binds_arrays();
     }
 
     fn next_backorder_id(&mut self) -> Result<u64> {
@@ -905,6 +1174,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn transfers_after(&mut self, after: u64, n: usize) -> Result<Vec<Transfer>> {
+        self.flush()?;
         self.docs(
             "SELECT body FROM transfers WHERE id > ?1 ORDER BY id LIMIT ?2",
             &[Int(sql_id(after)), Int(limit(n))],
@@ -917,6 +1187,7 @@ impl<B: Backend> Store for SqlStore<B> {
         after: u64,
         n: usize,
     ) -> Result<Vec<Transfer>> {
+        self.flush()?;
         self.docs(
             "SELECT body FROM transfers WHERE id IN ( \
                SELECT id FROM transfers WHERE debit = ?1 AND id > ?2 \

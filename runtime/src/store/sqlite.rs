@@ -185,11 +185,22 @@ fn bind<'a>(params: &'a [Param<'a>]) -> impl Iterator<Item = &'a dyn ToSql> {
         Param::Text(v) => v as &dyn ToSql,
         Param::OptText(v) => v as &dyn ToSql,
         Param::Bool(v) => v as &dyn ToSql,
+        // Refused before binding (see `no_arrays`).
+        Param::Ints(_) | Param::Texts(_) => &rusqlite::types::Null as &dyn ToSql,
     })
+}
+
+/// SQLite binds no arrays: the store writes row by row here.
+fn no_arrays(params: &[Param]) -> Result<()> {
+    match params.iter().any(Param::is_array) {
+        true => Err(Error::Internal("sqlite binds no arrays".into())),
+        false => Ok(()),
+    }
 }
 
 impl Backend for SqliteBackend {
     fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
+        no_arrays(params)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(db)?;
         match stmt.execute(rusqlite::params_from_iter(bind(params))) {
             Ok(n) => Ok(n as u64),
@@ -206,6 +217,7 @@ impl Backend for SqliteBackend {
         params: &[Param],
         row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
+        no_arrays(params)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(db)?;
         let mut rows = stmt
             .query(rusqlite::params_from_iter(bind(params)))
