@@ -256,3 +256,73 @@ impl Backend for SqliteBackend {
         self.conn.execute_batch(sql).map_err(db)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customers_statement_reads_both_customer_side_indexes() {
+        let dir = std::env::temp_dir().join(format!("backorder-plan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut store = SqliteStore::open(&dir.join("plan.db"), Default::default()).unwrap();
+        let conn = &store.backend_mut().conn;
+        let mut plan = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::super::sql::CUSTOMER_TRANSFERS
+            ))
+            .unwrap();
+        let steps: Vec<String> = plan
+            .query_map(["ann", "0", "10"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(|s| s.unwrap())
+            .collect();
+        drop(plan);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        let plan = steps.join("\n");
+        assert!(plan.contains("transfers_by_customer_debit"), "{plan}");
+        assert!(plan.contains("transfers_by_customer_credit"), "{plan}");
+    }
+
+    #[test]
+    fn a_database_of_the_first_schema_is_brought_up_to_date_with_its_journal() {
+        use backorder_core::ledger::LedgerStore;
+        use backorder_core::store::Store;
+        let dir = std::env::temp_dir().join(format!("backorder-upgrade-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        {
+            // What the first release wrote: schema 1 and one journal row.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema::MIGRATIONS_TABLE).unwrap();
+            conn.execute_batch(schema::SQLITE_MIGRATIONS[0]).unwrap();
+            conn.execute("INSERT INTO schema_migrations (version) VALUES (1)", [])
+                .unwrap();
+            let body = r#"{"id":1,"key":"k1","kind":"FUND","debit":"@funding:USD","credit":"ann","amount":"10.00","currency":"USD","pending_id":null,"backorder":null,"at":"2026-03-01T12:00:00Z"}"#;
+            conn.execute(
+                "INSERT INTO transfers (id, key, debit, credit, body) \
+                 VALUES (1, 'k1', '@funding:USD', 'ann', ?1)",
+                [body],
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(&path, Default::default()).unwrap();
+        let version = store.schema_version().unwrap();
+        let ann: Vec<u64> = store
+            .transfers_for_account("ann", 0, 10)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        let funding = store.transfers_for_account("@funding:USD", 0, 10).unwrap();
+        let next = store.next_transfer_id().unwrap();
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(version, schema::SQLITE_MIGRATIONS.len() as i64);
+        assert_eq!(ann, vec![1]);
+        assert_eq!(funding.len(), 1);
+        assert_eq!(next, 2, "the counter is rebuilt from the journal");
+    }
+}
