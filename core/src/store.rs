@@ -83,11 +83,12 @@ pub trait Store: LedgerStore + Send {
 
     /// Tells the store that its caller runs a transaction again, from the start, whenever
     /// `commit` *or* `rollback` fails with [`crate::Error::StoreConflict`] (as the engine does).
-    /// A store shared by several processes may then skip reading a ledger idempotency key before
-    /// using it, and check at the end instead: at `commit` the key's unique index refuses a
-    /// repeat, at `rollback` one look-up of every key taken for new shows whether the answer was
-    /// wrong. Either way the store reports a conflict and reads the keys in the next transaction.
-    /// Stores that gain nothing by it ignore the call.
+    /// A database store may then skip reading a ledger idempotency key before using it (a round
+    /// trip to a server, a B-tree search in a file) and check at the end instead: at `commit` the
+    /// key's unique index refuses a repeat, at `rollback` a look-up of every key taken for new
+    /// shows whether the answer was wrong. Either way the store reports a conflict and reads the
+    /// keys in the next transaction, which then answers as the key's first use did. Stores that
+    /// gain nothing by it (the memory store) ignore the call.
     fn defer_key_checks(&mut self) {}
 
     /// Starts a transaction.

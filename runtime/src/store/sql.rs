@@ -135,8 +135,8 @@ pub struct SqlStore<B: Backend> {
     /// Shared: the `transfer` counter as the open transaction read it (locking the row) and the
     /// last id it gave out since; written back at commit.
     transfer_counter: Option<(u64, u64)>,
-    /// Shared, when the caller runs a transaction again on [`Error::StoreConflict`]: idempotency
-    /// keys are not read before use; see [`Store::defer_key_checks`].
+    /// When the caller runs a transaction again on [`Error::StoreConflict`]: idempotency keys
+    /// are not read before use; see [`Store::defer_key_checks`].
     defer_keys: bool,
     /// Keys answered "absent" without reading in the open transaction.
     keys_assumed_absent: Vec<Key>,
@@ -587,13 +587,22 @@ impl<B: Backend> SqlStore<B> {
         if keys.is_empty() {
             return Ok(());
         }
-        let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
-        let found = self
-            .int(
+        let found = if self.db.binds_arrays() {
+            let keys: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+            self.int(
                 "SELECT COUNT(*) FROM transfers WHERE key = ANY(?1::text[])",
                 &[Texts(&keys)],
             )?
-            .unwrap_or(0);
+            .unwrap_or(0)
+        } else {
+            let mut found = 0;
+            for k in keys {
+                found += self
+                    .int("SELECT COUNT(*) FROM transfers WHERE key = ?1", &[Text(k)])?
+                    .unwrap_or(0);
+            }
+            found
+        };
         if found > 0 {
             self.read_keys_next = true;
             return Err(Error::StoreConflict(
@@ -755,8 +764,7 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn defer_key_checks(&mut self) {
-        // Only a shared database gains: with one of its own the read costs no round trip.
-        self.defer_keys = !self.db.owns_database() && self.db.binds_arrays();
+        self.defer_keys = true;
     }
 
     fn next_backorder_id(&mut self) -> Result<u64> {
