@@ -211,7 +211,8 @@ pub trait LedgerStore {
     fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>>;
     /// The next journal id (strictly increasing).
     fn next_transfer_id(&mut self) -> Result<u64>;
-    /// Appends a transfer to the journal.
+    /// Appends a transfer to the journal. A key the journal has is refused with
+    /// [`Error::IdempotencyConflict`], here or, by a store that buffers the journal, at commit.
     fn insert_transfer(&mut self, transfer: &Transfer) -> Result<()>;
     /// A reservation by id.
     fn reservation(&mut self, id: u64) -> Result<Option<Reservation>>;

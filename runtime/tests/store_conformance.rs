@@ -242,8 +242,11 @@ fn the_journal_refuses_a_second_transfer_under_one_key() {
             s.insert_transfer(&transfer(id, k, d, c)).unwrap();
         }
         s.commit().unwrap();
-        // Refused when written: at once, or at commit by a store that buffers the journal.
+        // Refused when written: at once, or at commit by a store that buffers the journal; the
+        // error names the key refused, not another of the transaction's.
         s.begin().unwrap();
+        let fresh = s.next_transfer_id().unwrap();
+        s.insert_transfer(&transfer(fresh, "k4", "a", "b")).unwrap();
         let id = s.next_transfer_id().unwrap();
         let e = match s.insert_transfer(&transfer(id, "k2", "a", "b")) {
             Ok(()) => s.commit().unwrap_err(),
@@ -253,6 +256,12 @@ fn the_journal_refuses_a_second_transfer_under_one_key() {
             }
         };
         assert_eq!(e.code(), ErrorCode::IdempotencyConflict, "{store}: {e}");
+        assert!(e.to_string().contains("k2"), "{store}: {e}");
+        assert_eq!(
+            s.transfer_by_key("k4").unwrap(),
+            None,
+            "{store}: all or nothing"
+        );
         assert_eq!(
             s.transfer_by_key("k2").unwrap().map(|t| t.id),
             Some(2),

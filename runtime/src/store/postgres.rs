@@ -5,9 +5,12 @@
 //! once, the result is one they could have produced one after another, so a deposit is never
 //! reserved twice, a name never allocated twice and no update is lost. A transaction that loses
 //! such a race fails with a serialization error, which the store reports as
-//! [`Error::StoreConflict`] and the engine runs again. Time-driven work is claimed by locking its
-//! wake-up row (`FOR UPDATE SKIP LOCKED`): a process that finds the row locked leaves that work to
-//! the process doing it. The tables and their encoding are those of [`super::sql`].
+//! [`Error::StoreConflict`] and the engine runs again; so does one that took an idempotency key
+//! for new which another transaction had used (see
+//! [`Store::defer_key_checks`](backorder_core::Store::defer_key_checks)). Time-driven work is
+//! claimed by locking its wake-up row (`FOR UPDATE SKIP LOCKED`): a process that finds the row
+//! locked leaves that work to the process doing it. The tables and their encoding are those of
+//! [`super::sql`].
 
 use std::collections::HashMap;
 
@@ -42,9 +45,10 @@ fn db(e: postgres::Error) -> Error {
         }
         if *code == SqlState::UNIQUE_VIOLATION {
             return Error::Store(format!(
-                "postgres: unique violation of {}: {}",
+                "postgres: unique violation of {}: {} {}",
                 d.constraint().unwrap_or("?"),
-                d.message()
+                d.message(),
+                d.detail().unwrap_or("")
             ));
         }
         return Error::Store(format!("postgres: {}", d.message()));

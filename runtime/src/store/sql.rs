@@ -10,8 +10,10 @@
 //! A backend that owns its database (SQLite: one process per file) lets the store keep the id
 //! counters in memory and cache committed ledger accounts; a shared one (PostgreSQL: several
 //! engine processes) takes ids from the `counters` table inside the transaction and caches
-//! nothing across transactions. Either way, ledger accounts and reservations written in a
-//! transaction are buffered and written once at commit.
+//! nothing across transactions. Either way, journal rows, ledger accounts and reservations
+//! written in a transaction are buffered and written at commit (or before a query that scans
+//! their table); on PostgreSQL in one statement. After [`Store::defer_key_checks`] ledger
+//! idempotency keys are checked at the end of a transaction, not read before use.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -427,25 +429,30 @@ impl<B: Backend> SqlStore<B> {
         }
         let transfers = std::mem::take(&mut self.tx_transfers);
         let mut written = Ok(());
+        let mut done = self.transfers_flushed;
         for t in &transfers[self.transfers_flushed..] {
-            let body = to_json(t)?;
-            let r = self.exec(
-                "INSERT INTO transfers (id, key, debit, credit, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                &[
-                    Int(sql_id(t.id)),
-                    Text(t.key.as_str()),
-                    Text(t.debit.as_str()),
-                    Text(t.credit.as_str()),
-                    Text(&body),
-                ],
-            );
+            let r = to_json(t).and_then(|body| {
+                self.exec(
+                    "INSERT INTO transfers (id, key, debit, credit, body) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    &[
+                        Int(sql_id(t.id)),
+                        Text(t.key.as_str()),
+                        Text(t.debit.as_str()),
+                        Text(t.credit.as_str()),
+                        Text(&body),
+                    ],
+                )
+            });
             if let Err(e) = r {
                 written = Err(self.key_violation(e, &t.key));
                 break;
             }
+            done += 1;
         }
-        self.transfers_flushed = transfers.len();
+        // Put back before anything else can fail: the key index points into it.
         self.tx_transfers = transfers;
+        self.transfers_flushed = done;
         written
     }
 
@@ -518,6 +525,15 @@ impl<B: Backend> SqlStore<B> {
             ],
         );
         let first_key = pending.first().map(|t| t.key.clone()).unwrap_or_default();
+        // The key PostgreSQL names in the violation's detail, if it names one.
+        let first_key = match &r {
+            Err(Error::Store(m)) => m
+                .split_once("Key (key)=(")
+                .and_then(|(_, rest)| rest.rsplit_once(") already exists"))
+                .map(|(k, _)| Key::from(k))
+                .unwrap_or(first_key),
+            _ => first_key,
+        };
         match r {
             Ok(_) => {
                 self.transfers_flushed = self.tx_transfers.len();
@@ -569,8 +585,10 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Before a commit: a key the transaction took for absent and then wrote is checked by the
-    /// journal's unique index; one it did not write (nothing in the ledger does that today) is
-    /// looked up here, so that no commit rests on an answer nobody checked.
+    /// journal's unique index; one it did not write is looked up here, so that no commit rests on
+    /// an answer nobody checked (a deposit attempt that found the balance short commits the
+    /// backorder's retry state: had its key existed, the reserve would have answered with the
+    /// reservation instead).
     fn check_keys_not_written(&mut self) -> Result<()> {
         let unwritten: Vec<Key> = self
             .keys_assumed_absent
@@ -619,7 +637,12 @@ impl<B: Backend> SqlStore<B> {
 
     /// Writes buffered records outside a transaction, as their own commit.
     fn commit_buffers(&mut self) -> Result<()> {
-        self.begin()?;
+        if let Err(e) = self.begin() {
+            // Nothing of the write may stay behind for the next transaction to commit.
+            self.discard();
+            self.keys_assumed_absent.clear();
+            return Err(e);
+        }
         self.commit()
     }
 
@@ -756,10 +779,10 @@ impl<B: Backend> Store for SqlStore<B> {
         }
         self.in_tx = false;
         self.discard();
+        let assumed = std::mem::take(&mut self.keys_assumed_absent);
         self.db.rollback()?;
         // The transaction took keys for absent without reading them, and what it decided (an
         // error, most likely) may rest on that: if one of them exists, the decision is wrong.
-        let assumed = std::mem::take(&mut self.keys_assumed_absent);
         self.check_assumed_absent(&assumed)
     }
 
