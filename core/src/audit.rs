@@ -150,15 +150,8 @@ pub fn audit<S: Store + ?Sized>(tx: &mut S) -> Result<AuditReport> {
         Ok(())
     })?;
     for ((kind, currency), total) in journal {
-        let kind = match kind {
-            TransferKind::Fund => "FUND",
-            TransferKind::Reserve => "RESERVE",
-            TransferKind::Capture => "CAPTURE",
-            TransferKind::Release => "RELEASE",
-            TransferKind::Charge => "CHARGE",
-            TransferKind::Payout => "PAYOUT",
-        };
-        r.journal_totals.insert(format!("{kind} {currency}"), total);
+        r.journal_totals
+            .insert(format!("{} {currency}", kind.as_str()), total);
     }
 
     // 2. Stored balances equal the derived ones; customers never below zero; debits = credits.

@@ -140,6 +140,42 @@ pub enum TransferKind {
     Payout,
 }
 
+impl TransferKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [TransferKind; 6] = [
+        TransferKind::Fund,
+        TransferKind::Reserve,
+        TransferKind::Capture,
+        TransferKind::Release,
+        TransferKind::Charge,
+        TransferKind::Payout,
+    ];
+
+    /// The kind's name, as serialized: `FUND`, `RESERVE`, `CAPTURE`, `RELEASE`, `CHARGE`,
+    /// `PAYOUT`.
+    ///
+    /// ```
+    /// use backorder_core::ledger::TransferKind;
+    /// assert_eq!(TransferKind::Release.as_str(), "RELEASE");
+    /// assert_eq!(TransferKind::parse("RELEASE"), Some(TransferKind::Release));
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferKind::Fund => "FUND",
+            TransferKind::Reserve => "RESERVE",
+            TransferKind::Capture => "CAPTURE",
+            TransferKind::Release => "RELEASE",
+            TransferKind::Charge => "CHARGE",
+            TransferKind::Payout => "PAYOUT",
+        }
+    }
+
+    /// The kind [`TransferKind::as_str`] names, if any.
+    pub fn parse(name: &str) -> Option<TransferKind> {
+        TransferKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 /// One journal entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
@@ -647,4 +683,19 @@ fn resolve<S: LedgerStore + ?Sized>(
     tx.insert_transfer(&t)?;
     tx.put_reservation(r)?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transfer_kind_names_are_their_serialized_names() {
+        for kind in TransferKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(TransferKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(TransferKind::parse("fund"), None);
+    }
 }

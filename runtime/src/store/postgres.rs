@@ -139,8 +139,10 @@ fn bind<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
             Param::Int(v) => v as &(dyn ToSql + Sync),
             Param::Text(v) => v as &(dyn ToSql + Sync),
             Param::OptText(v) => v as &(dyn ToSql + Sync),
+            Param::OptInt(v) => v as &(dyn ToSql + Sync),
             Param::Bool(v) => v as &(dyn ToSql + Sync),
             Param::Ints(v) => v as &(dyn ToSql + Sync),
+            Param::OptInts(v) => v as &(dyn ToSql + Sync),
             Param::Texts(v) => v as &(dyn ToSql + Sync),
         })
         .collect()
@@ -211,6 +213,85 @@ impl Backend for PostgresBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new database on the server `BACKORDER_TEST_POSTGRES` names; `None` (and a message) when
+    /// it is unset, except under CI, which must run these.
+    fn fresh_database(tag: &str) -> Option<String> {
+        let Ok(server) = std::env::var("BACKORDER_TEST_POSTGRES") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the PostgreSQL tests: BACKORDER_TEST_POSTGRES is unset"
+            );
+            eprintln!(
+                "PostgreSQL test skipped: set BACKORDER_TEST_POSTGRES (see scripts/postgres)"
+            );
+            return None;
+        };
+        let name = format!("bo_{tag}_{}", std::process::id());
+        let mut admin = Client::connect(&server, NoTls).unwrap();
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        Some(format!("{base}/{name}"))
+    }
+
+    #[test]
+    fn a_database_of_schema_2_gets_its_journal_as_columns() {
+        use backorder_core::ledger::{LedgerStore, TransferKind};
+        use backorder_core::Store;
+        let Some(url) = fresh_database("upgrade") else {
+            return;
+        };
+        {
+            // What the build before schema 3 wrote: a journal row with a JSON body.
+            let mut c = Client::connect(&url, NoTls).unwrap();
+            c.batch_execute(schema::MIGRATIONS_TABLE).unwrap();
+            for (i, sql) in schema::POSTGRES_MIGRATIONS[..2].iter().enumerate() {
+                c.batch_execute(sql).unwrap();
+                c.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&(i as i64 + 1)],
+                )
+                .unwrap();
+            }
+            let body = r#"{"id":7,"key":"k7","kind":"RELEASE","debit":"ann","credit":"@revenue:USD","amount":"49.00","currency":"USD","pending_id":6,"backorder":3,"at":"2026-03-01T12:00:00.5Z"}"#;
+            c.execute(
+                "INSERT INTO transfers (id, key, debit, credit, body) \
+                 VALUES (7, 'k7', 'ann', '@revenue:USD', $1)",
+                &[&body],
+            )
+            .unwrap();
+        }
+        let mut store = PostgresStore::connect(&url).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap(),
+            schema::POSTGRES_MIGRATIONS.len() as i64
+        );
+        let t = store.transfer_by_key("k7").unwrap().unwrap();
+        assert_eq!(
+            (
+                t.id,
+                t.kind,
+                t.amount.to_string(),
+                t.pending_id,
+                t.backorder
+            ),
+            (
+                7,
+                TransferKind::Release,
+                "49.00".to_string(),
+                Some(6),
+                Some(3)
+            )
+        );
+        assert_eq!(t.at.to_rfc3339(), "2026-03-01T12:00:00.500+00:00");
+        let ann = store.transfers_for_account("ann", 0, 10).unwrap();
+        assert_eq!(ann, vec![t]);
+    }
 
     #[test]
     fn placeholders_and_passwords() {

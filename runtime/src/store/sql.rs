@@ -23,7 +23,7 @@ use backorder_core::auction::Auction;
 use backorder_core::backorder::{Allocation, Backorder};
 use backorder_core::catalog::PendingDeletion;
 use backorder_core::event::Event;
-use backorder_core::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer};
+use backorder_core::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer, TransferKind};
 use backorder_core::lifecycle::Status;
 use backorder_core::name::DomainName;
 use backorder_core::policy::TldPolicy;
@@ -44,10 +44,14 @@ pub enum Param<'a> {
     Text(&'a str),
     /// Text or NULL.
     OptText(Option<&'a str>),
+    /// A 64-bit integer or NULL.
+    OptInt(Option<i64>),
     /// A boolean.
     Bool(bool),
     /// An array of 64-bit integers (only where [`Backend::binds_arrays`]).
     Ints(&'a [i64]),
+    /// An array of 64-bit integers or NULLs (only where [`Backend::binds_arrays`]).
+    OptInts(&'a [Option<i64>]),
     /// An array of texts (only where [`Backend::binds_arrays`]).
     Texts(&'a [&'a str]),
 }
@@ -55,7 +59,7 @@ pub enum Param<'a> {
 impl Param<'_> {
     /// True for the array kinds.
     pub fn is_array(&self) -> bool {
-        matches!(self, Param::Ints(_) | Param::Texts(_))
+        matches!(self, Param::Ints(_) | Param::OptInts(_) | Param::Texts(_))
     }
 }
 
@@ -178,15 +182,51 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| Error::Store(format!("a stored time '{s}' is unreadable: {e}")))
 }
 
-use Param::{Bool, Int, Ints, OptText, Text, Texts};
+use Param::{Bool, Int, Ints, OptInt, OptInts, OptText, Text, Texts};
+
+/// `SELECT` of a journal row's columns, in the order [`transfer_from`] reads them, then `$rest`.
+macro_rules! select_transfers {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, key, kind, debit, credit, amount, currency, pending_id, backorder, \
+             journalled_at FROM transfers ",
+            $rest
+        )
+    };
+}
+
+/// A transfer from a row [`select_transfers!`] selected.
+fn transfer_from(r: &dyn Row) -> Result<Transfer> {
+    let unreadable =
+        |what: &str, v: &str| Error::Store(format!("a stored {what} '{v}' is unreadable"));
+    let kind = r.text(2)?;
+    let amount = r.text(5)?;
+    let currency = r.text(6)?;
+    Ok(Transfer {
+        id: r.int(0)? as u64,
+        key: Key::from(r.text(1)?),
+        kind: TransferKind::parse(&kind).ok_or_else(|| unreadable("transfer kind", &kind))?,
+        debit: Key::from(r.text(3)?),
+        credit: Key::from(r.text(4)?),
+        amount: amount.parse().map_err(|_| unreadable("amount", &amount))?,
+        currency: currency
+            .parse()
+            .map_err(|_| unreadable("currency", &currency))?,
+        pending_id: r.opt_int(7)?.map(|v| v as u64),
+        backorder: r.opt_int(8)?.map(|v| v as u64),
+        at: parse_time(&r.text(9)?)?,
+    })
+}
 
 /// A customer's transfers after an id: both sides, each through its partial index (the
 /// `NOT LIKE` terms repeat the indexes' conditions, which is how the database knows it may use
 /// them).
-pub(crate) const CUSTOMER_TRANSFERS: &str = "SELECT body FROM transfers WHERE id IN ( \
+pub(crate) const CUSTOMER_TRANSFERS: &str = select_transfers!(
+    "WHERE id IN ( \
        SELECT id FROM transfers WHERE debit = ?1 AND debit NOT LIKE '@%' AND id > ?2 \
        UNION SELECT id FROM transfers WHERE credit = ?1 AND credit NOT LIKE '@%' AND id > ?2) \
-     ORDER BY id LIMIT ?3";
+     ORDER BY id LIMIT ?3"
+);
 
 impl<B: Backend> SqlStore<B> {
     /// A store on `db`, its schema brought up to date.
@@ -295,6 +335,16 @@ impl<B: Backend> SqlStore<B> {
         let mut out = Vec::new();
         self.db.query(sql, params, &mut |r| {
             out.push(from_json(&r.text(0)?)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Journal rows: `sql` is a [`select_transfers!`].
+    fn transfers(&mut self, sql: &'static str, params: &[Param]) -> Result<Vec<Transfer>> {
+        let mut out = Vec::new();
+        self.db.query(sql, params, &mut |r| {
+            out.push(transfer_from(r)?);
             Ok(())
         })?;
         Ok(out)
@@ -431,19 +481,24 @@ impl<B: Backend> SqlStore<B> {
         let mut written = Ok(());
         let mut done = self.transfers_flushed;
         for t in &transfers[self.transfers_flushed..] {
-            let r = to_json(t).and_then(|body| {
-                self.exec(
-                    "INSERT INTO transfers (id, key, debit, credit, body) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    &[
-                        Int(sql_id(t.id)),
-                        Text(t.key.as_str()),
-                        Text(t.debit.as_str()),
-                        Text(t.credit.as_str()),
-                        Text(&body),
-                    ],
-                )
-            });
+            let (amount, at) = (t.amount.to_string(), time_text(t.at));
+            let r = self.exec(
+                "INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
+                 pending_id, backorder, journalled_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                &[
+                    Int(sql_id(t.id)),
+                    Text(t.key.as_str()),
+                    Text(t.kind.as_str()),
+                    Text(t.debit.as_str()),
+                    Text(t.credit.as_str()),
+                    Text(&amount),
+                    Text(t.currency.as_str()),
+                    OptInt(t.pending_id.map(sql_id)),
+                    OptInt(t.backorder.map(sql_id)),
+                    Text(&at),
+                ],
+            );
             if let Err(e) = r {
                 written = Err(self.key_violation(e, &t.key));
                 break;
@@ -471,16 +526,20 @@ impl<B: Backend> SqlStore<B> {
         {
             return Ok(());
         }
-        let mut t_ids = Vec::with_capacity(pending.len());
-        let mut t_bodies = Vec::with_capacity(pending.len());
-        for t in pending {
-            t_ids.push(sql_id(t.id));
-            t_bodies.push(to_json(t)?);
-        }
+        let t_ids: Vec<i64> = pending.iter().map(|t| sql_id(t.id)).collect();
         let t_keys: Vec<&str> = pending.iter().map(|t| t.key.as_str()).collect();
+        let t_kinds: Vec<&str> = pending.iter().map(|t| t.kind.as_str()).collect();
         let t_debits: Vec<&str> = pending.iter().map(|t| t.debit.as_str()).collect();
         let t_credits: Vec<&str> = pending.iter().map(|t| t.credit.as_str()).collect();
-        let t_bodies: Vec<&str> = t_bodies.iter().map(String::as_str).collect();
+        let t_amounts: Vec<String> = pending.iter().map(|t| t.amount.to_string()).collect();
+        let t_amounts: Vec<&str> = t_amounts.iter().map(String::as_str).collect();
+        let t_currencies: Vec<&str> = pending.iter().map(|t| t.currency.as_str()).collect();
+        let t_pending: Vec<Option<i64>> =
+            pending.iter().map(|t| t.pending_id.map(sql_id)).collect();
+        let t_backorders: Vec<Option<i64>> =
+            pending.iter().map(|t| t.backorder.map(sql_id)).collect();
+        let t_times: Vec<String> = pending.iter().map(|t| time_text(t.at)).collect();
+        let t_times: Vec<&str> = t_times.iter().map(String::as_str).collect();
         let a_bodies = self
             .dirty_ledger
             .values()
@@ -500,22 +559,29 @@ impl<B: Backend> SqlStore<B> {
             .collect::<Result<Vec<_>>>()?;
         let r_bodies: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
         let r = self.db.execute(
-            "WITH t AS (INSERT INTO transfers (id, key, debit, credit, body) \
-               SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], ?5::text[])), \
+            "WITH t AS (INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
+                 pending_id, backorder, journalled_at) \
+               SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], \
+                 ?5::text[], ?6::text[], ?7::text[], ?8::bigint[], ?9::bigint[], ?10::text[])), \
              a AS (INSERT INTO ledger_accounts (key, body) \
-               SELECT * FROM unnest(?6::text[], ?7::text[]) \
+               SELECT * FROM unnest(?11::text[], ?12::text[]) \
                ON CONFLICT (key) DO UPDATE SET body = excluded.body), \
              r AS (INSERT INTO reservations (id, body) \
-               SELECT * FROM unnest(?8::bigint[], ?9::text[]) \
+               SELECT * FROM unnest(?13::bigint[], ?14::text[]) \
                ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
-             c AS (UPDATE counters SET value = ?10 WHERE name = 'transfer' AND ?11) \
+             c AS (UPDATE counters SET value = ?15 WHERE name = 'transfer' AND ?16) \
              SELECT 1",
             &[
                 Ints(&t_ids),
                 Texts(&t_keys),
+                Texts(&t_kinds),
                 Texts(&t_debits),
                 Texts(&t_credits),
-                Texts(&t_bodies),
+                Texts(&t_amounts),
+                Texts(&t_currencies),
+                OptInts(&t_pending),
+                OptInts(&t_backorders),
+                Texts(&t_times),
                 Texts(&a_keys),
                 Texts(&a_bodies),
                 Ints(&r_ids),
@@ -688,7 +754,9 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
             self.keys_assumed_absent.push(Key::from(key));
             return Ok(None);
         }
-        self.doc("SELECT body FROM transfers WHERE key = ?1", &[Text(key)])
+        Ok(self
+            .transfers(select_transfers!("WHERE key = ?1"), &[Text(key)])?
+            .pop())
     }
 
     fn next_transfer_id(&mut self) -> Result<u64> {
@@ -1214,8 +1282,8 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn transfers_after(&mut self, after: u64, n: usize) -> Result<Vec<Transfer>> {
         self.flush()?;
-        self.docs(
-            "SELECT body FROM transfers WHERE id > ?1 ORDER BY id LIMIT ?2",
+        self.transfers(
+            select_transfers!("WHERE id > ?1 ORDER BY id LIMIT ?2"),
             &[Int(sql_id(after)), Int(limit(n))],
         )
     }
@@ -1230,13 +1298,14 @@ impl<B: Backend> Store for SqlStore<B> {
         let params = [Text(account), Int(sql_id(after)), Int(limit(n))];
         if account.starts_with('@') {
             // The registrar's own accounts are in no index (see the schema): read the journal.
-            return self.docs(
-                "SELECT body FROM transfers WHERE (debit = ?1 OR credit = ?1) AND id > ?2 \
-                 ORDER BY id LIMIT ?3",
+            return self.transfers(
+                select_transfers!(
+                    "WHERE (debit = ?1 OR credit = ?1) AND id > ?2 ORDER BY id LIMIT ?3"
+                ),
                 &params,
             );
         }
-        self.docs(CUSTOMER_TRANSFERS, &params)
+        self.transfers(CUSTOMER_TRANSFERS, &params)
     }
 
     fn reservations_after(&mut self, after: u64, n: usize) -> Result<Vec<Reservation>> {

@@ -193,9 +193,12 @@ fn bind<'a>(params: &'a [Param<'a>]) -> impl Iterator<Item = &'a dyn ToSql> {
         Param::Int(v) => v as &dyn ToSql,
         Param::Text(v) => v as &dyn ToSql,
         Param::OptText(v) => v as &dyn ToSql,
+        Param::OptInt(v) => v as &dyn ToSql,
         Param::Bool(v) => v as &dyn ToSql,
         // Refused before binding (see `no_arrays`).
-        Param::Ints(_) | Param::Texts(_) => &rusqlite::types::Null as &dyn ToSql,
+        Param::Ints(_) | Param::OptInts(_) | Param::Texts(_) => {
+            &rusqlite::types::Null as &dyn ToSql
+        }
     })
 }
 
@@ -326,12 +329,33 @@ mod tests {
             .map(|t| t.id)
             .collect();
         let funding = store.transfers_for_account("@funding:USD", 0, 10).unwrap();
+        let by_key = store.transfer_by_key("k1").unwrap();
         let next = store.next_transfer_id().unwrap();
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(version, schema::SQLITE_MIGRATIONS.len() as i64);
         assert_eq!(ann, vec![1]);
         assert_eq!(funding.len(), 1);
+        // Read back from the columns the JSON body was moved into, to the cent.
+        let t = by_key.unwrap();
+        assert_eq!(t, funding[0]);
+        assert_eq!(
+            (
+                t.kind,
+                t.amount.to_string(),
+                t.currency.as_str(),
+                t.pending_id,
+                t.backorder
+            ),
+            (
+                backorder_core::ledger::TransferKind::Fund,
+                "10.00".to_string(),
+                "USD",
+                None,
+                None
+            )
+        );
+        assert_eq!(t.at.to_rfc3339(), "2026-03-01T12:00:00+00:00");
         assert_eq!(next, 2, "the counter is rebuilt from the journal");
     }
 }
