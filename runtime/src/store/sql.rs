@@ -100,6 +100,18 @@ pub trait Backend: Send {
     fn migrations(&self) -> &'static [&'static str];
     /// Runs a script of several statements (migrations), outside any transaction of the store's.
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Runs one statement once for each row of parameters, in order, stopping at the first
+    /// error, which comes back with the row's index.
+    fn execute_rows(
+        &mut self,
+        sql: &'static str,
+        rows: &[&[Param]],
+    ) -> std::result::Result<(), (usize, Error)> {
+        for (i, params) in rows.iter().enumerate() {
+            self.execute(sql, params).map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
     /// True when the backend binds [`Param::Ints`] and [`Param::Texts`] as arrays, so a buffer of
     /// rows is written in one statement (one round trip) with `unnest`.
     fn binds_arrays(&self) -> bool {
@@ -478,37 +490,45 @@ impl<B: Backend> SqlStore<B> {
             self.transfer_counter = Some((last, last));
         }
         let transfers = std::mem::take(&mut self.tx_transfers);
-        let mut written = Ok(());
-        let mut done = self.transfers_flushed;
-        for t in &transfers[self.transfers_flushed..] {
-            let (amount, at) = (t.amount.to_string(), time_text(t.at));
-            let r = self.exec(
-                "INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
-                 pending_id, backorder, journalled_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                &[
+        let pending = &transfers[self.transfers_flushed..];
+        let text: Vec<(String, String)> = pending
+            .iter()
+            .map(|t| (t.amount.to_string(), time_text(t.at)))
+            .collect();
+        let rows: Vec<[Param; 10]> = pending
+            .iter()
+            .zip(&text)
+            .map(|(t, (amount, at))| {
+                [
                     Int(sql_id(t.id)),
                     Text(t.key.as_str()),
                     Text(t.kind.as_str()),
                     Text(t.debit.as_str()),
                     Text(t.credit.as_str()),
-                    Text(&amount),
+                    Text(amount),
                     Text(t.currency.as_str()),
                     OptInt(t.pending_id.map(sql_id)),
                     OptInt(t.backorder.map(sql_id)),
-                    Text(&at),
-                ],
-            );
-            if let Err(e) = r {
-                written = Err(self.key_violation(e, &t.key));
-                break;
-            }
-            done += 1;
-        }
+                    Text(at),
+                ]
+            })
+            .collect();
+        let rows: Vec<&[Param]> = rows.iter().map(|r| r.as_slice()).collect();
+        let written = self.db.execute_rows(
+            "INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
+             pending_id, backorder, journalled_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            &rows,
+        );
+        let (done, result) = match written {
+            Ok(()) => (pending.len(), Ok(())),
+            Err((i, e)) => (i, Err(e)),
+        };
+        let refused = result.map_err(|e| (e, pending[done].key.clone()));
         // Put back before anything else can fail: the key index points into it.
         self.tx_transfers = transfers;
-        self.transfers_flushed = done;
-        written
+        self.transfers_flushed += done;
+        refused.map_err(|(e, key)| self.key_violation(e, &key))
     }
 
     /// [`SqlStore::flush`] in one round trip: every buffer bound as arrays and written by one

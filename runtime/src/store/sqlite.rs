@@ -202,6 +202,17 @@ fn bind<'a>(params: &'a [Param<'a>]) -> impl Iterator<Item = &'a dyn ToSql> {
     })
 }
 
+/// Runs a prepared statement once; a constraint it breaks is named as such.
+fn run(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Param]) -> Result<u64> {
+    match stmt.execute(rusqlite::params_from_iter(bind(params))) {
+        Ok(n) => Ok(n as u64),
+        Err(e) if e.sqlite_error_code() == Some(SqliteCode::ConstraintViolation) => {
+            Err(Error::Store(format!("sqlite: unique violation: {e}")))
+        }
+        Err(e) => Err(db(e)),
+    }
+}
+
 /// SQLite binds no arrays: the store writes row by row here.
 fn no_arrays(params: &[Param]) -> Result<()> {
     match params.iter().any(Param::is_array) {
@@ -214,13 +225,22 @@ impl Backend for SqliteBackend {
     fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
         no_arrays(params)?;
         let mut stmt = self.conn.prepare_cached(sql).map_err(db)?;
-        match stmt.execute(rusqlite::params_from_iter(bind(params))) {
-            Ok(n) => Ok(n as u64),
-            Err(e) if e.sqlite_error_code() == Some(SqliteCode::ConstraintViolation) => {
-                Err(Error::Store(format!("sqlite: unique violation: {e}")))
-            }
-            Err(e) => Err(db(e)),
+        run(&mut stmt, params)
+    }
+
+    fn execute_rows(
+        &mut self,
+        sql: &'static str,
+        rows: &[&[Param]],
+    ) -> std::result::Result<(), (usize, Error)> {
+        // One look-up in the statement cache for the batch, not one a row.
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| (0, db(e)))?;
+        for (i, params) in rows.iter().enumerate() {
+            no_arrays(params)
+                .and_then(|()| run(&mut stmt, params))
+                .map_err(|e| (i, e))?;
         }
+        Ok(())
     }
 
     fn query(
