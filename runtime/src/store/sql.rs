@@ -610,16 +610,16 @@ impl<B: Backend> SqlStore<B> {
                 Bool(counter.is_some()),
             ],
         );
-        let first_key = pending.first().map(|t| t.key.clone()).unwrap_or_default();
-        // The key PostgreSQL names in the violation's detail, if it names one.
-        let first_key = match &r {
+        // The key refused: the one PostgreSQL names in the violation's detail, else the first.
+        let refused_key = match &r {
             Err(Error::Store(m)) => m
                 .split_once("Key (key)=(")
                 .and_then(|(_, rest)| rest.rsplit_once(") already exists"))
-                .map(|(k, _)| Key::from(k))
-                .unwrap_or(first_key),
-            _ => first_key,
-        };
+                .map(|(k, _)| Key::from(k)),
+            _ => None,
+        }
+        .or_else(|| pending.first().map(|t| t.key.clone()))
+        .unwrap_or_default();
         match r {
             Ok(_) => {
                 self.transfers_flushed = self.tx_transfers.len();
@@ -630,7 +630,7 @@ impl<B: Backend> SqlStore<B> {
                 }
                 Ok(())
             }
-            Err(e) => Err(self.key_violation(e, &first_key)),
+            Err(e) => Err(self.key_violation(e, &refused_key)),
         }
     }
 
