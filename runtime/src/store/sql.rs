@@ -1,7 +1,8 @@
 //! The durable stores' one implementation of [`Store`], over a SQL [`Backend`] (SQLite or
 //! PostgreSQL).
 //!
-//! Records are JSON documents beside the columns they are looked up by. Amounts are JSON strings
+//! Records are JSON documents beside the columns they are looked up by, except journal rows,
+//! which every ledger operation writes and which are plain columns. Amounts are decimal text
 //! (`"49.00"`), never floats, so money round-trips exactly; times are fixed-width RFC 3339 text
 //! with nanoseconds, which sorts as time does. Statements are written once, with `?1`-style
 //! placeholders and portable SQL (explicit casts where PostgreSQL must know a parameter's type);
