@@ -45,6 +45,10 @@ pub fn fresh_postgres(tag: &str) -> Option<String> {
     );
     let mut admin = postgres::Client::connect(&server, postgres::NoTls)
         .unwrap_or_else(|e| panic!("cannot reach {server}: {e}"));
+    // A run long gone may have left one under this name (process ids come round again).
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .unwrap();
     admin
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
