@@ -15,9 +15,10 @@
 use std::collections::HashMap;
 
 use backorder_core::{Error, Result};
-use postgres::error::SqlState;
-use postgres::types::ToSql;
-use postgres::{Client, NoTls, Statement};
+use futures_util::future::{try_join, try_join3};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Statement};
 
 use super::schema;
 use super::sql::{Backend, Param, Row, SqlStore};
@@ -27,16 +28,26 @@ use super::sql::{Backend, Param, Row, SqlStore};
 pub type PostgresStore = SqlStore<PostgresBackend>;
 
 /// The PostgreSQL connection under a [`PostgresStore`].
+///
+/// Statements wait for their answers, but `BEGIN` is sent with a transaction's first statement
+/// and `COMMIT` with its last write, in one round trip each (the client pipelines them): a
+/// command costs two round trips fewer than it would one statement at a time.
 pub struct PostgresBackend {
+    /// Drives the connection while a call waits (one thread: the caller's).
+    runtime: tokio::runtime::Runtime,
     client: Client,
     /// Prepared statements by their text (every statement is a `&'static str`).
     statements: HashMap<&'static str, Statement>,
+    /// A transaction was begun and nothing sent yet: `BEGIN` goes with the first statement.
+    begin_pending: bool,
 }
+
+const BEGIN: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE";
 
 /// An arbitrary constant: the advisory lock that lets one process at a time migrate the schema.
 const MIGRATION_LOCK: i64 = 0x6261_636b_6f72;
 
-fn db(e: postgres::Error) -> Error {
+fn db(e: tokio_postgres::Error) -> Error {
     if let Some(d) = e.as_db_error() {
         let code = d.code();
         if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
@@ -74,25 +85,38 @@ impl SqlStore<PostgresBackend> {
     /// Connects to the database `url` names and brings its schema up to date (one process at a
     /// time: others wait for the migration to finish).
     pub fn connect(url: &str) -> Result<PostgresStore> {
-        let mut client = Client::connect(url, NoTls).map_err(|e| {
+        let cannot = |e: &dyn std::fmt::Display| {
             Error::Store(format!(
                 "postgres: cannot connect to {}: {e}",
                 redact_password(url)
             ))
-        })?;
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(db)?;
-        let backend = PostgresBackend {
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| cannot(&e))?;
+        let (client, connection) = runtime
+            .block_on(tokio_postgres::connect(url, NoTls))
+            .map_err(|e| cannot(&e))?;
+        // The connection runs whenever a call blocks on the runtime; when the server goes away
+        // the calls fail with the reason.
+        runtime.spawn(connection);
+        let mut backend = PostgresBackend {
+            runtime,
             client,
             statements: HashMap::new(),
+            begin_pending: false,
         };
+        backend.wait_for(|c| async move {
+            c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+                .await
+        })?;
         let mut store = SqlStore::new(backend);
         if let Ok(s) = &mut store {
-            s.backend_mut()
-                .client
-                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-                .map_err(db)?;
+            s.backend_mut().wait_for(|c| async move {
+                c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+                    .await
+            })?;
         }
         store
     }
@@ -112,7 +136,7 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-struct PgRow<'a>(&'a postgres::Row);
+struct PgRow<'a>(&'a tokio_postgres::Row);
 
 impl Row for PgRow<'_> {
     fn int(&self, i: usize) -> Result<i64> {
@@ -149,11 +173,21 @@ fn bind<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 impl PostgresBackend {
+    /// Runs `f` on the client and waits for it.
+    fn wait_for<'a, T, F>(&'a mut self, f: impl FnOnce(&'a Client) -> F) -> Result<T>
+    where
+        F: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>> + 'a,
+    {
+        let client = &self.client;
+        self.runtime.block_on(f(client)).map_err(db)
+    }
+
     fn statement(&mut self, sql: &'static str) -> Result<Statement> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(&dollar_placeholders(sql)).map_err(db)?;
+        let text = dollar_placeholders(sql);
+        let s = self.wait_for(|c| async move { c.prepare(&text).await })?;
         self.statements.insert(sql, s.clone());
         Ok(s)
     }
@@ -162,7 +196,18 @@ impl PostgresBackend {
 impl Backend for PostgresBackend {
     fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
         let stmt = self.statement(sql)?;
-        self.client.execute(&stmt, &bind(params)).map_err(db)
+        let params = bind(params);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let client = &self.client;
+        let run = client.execute(&stmt, &params);
+        let n = if begin {
+            self.runtime
+                .block_on(try_join(client.batch_execute(BEGIN), run))
+                .map(|((), n)| n)
+        } else {
+            self.runtime.block_on(run)
+        };
+        n.map_err(db)
     }
 
     fn query(
@@ -172,25 +217,65 @@ impl Backend for PostgresBackend {
         row: &mut dyn FnMut(&dyn Row) -> Result<()>,
     ) -> Result<()> {
         let stmt = self.statement(sql)?;
-        for r in self.client.query(&stmt, &bind(params)).map_err(db)? {
+        let params = bind(params);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let client = &self.client;
+        let run = client.query(&stmt, &params);
+        let rows = if begin {
+            self.runtime
+                .block_on(try_join(client.batch_execute(BEGIN), run))
+                .map(|((), rows)| rows)
+        } else {
+            self.runtime.block_on(run)
+        };
+        for r in rows.map_err(db)? {
             row(&PgRow(&r))?;
         }
         Ok(())
     }
 
+    fn execute_and_commit(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
+        let stmt = self.statement(sql)?;
+        let params = bind(params);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let client = &self.client;
+        let run = client.execute(&stmt, &params);
+        // After a failed statement the server answers COMMIT with a rollback: nothing of the
+        // transaction stays, and the statement's error is the one reported.
+        let n = if begin {
+            self.runtime
+                .block_on(try_join3(
+                    client.batch_execute(BEGIN),
+                    run,
+                    client.batch_execute("COMMIT"),
+                ))
+                .map(|((), n, ())| n)
+        } else {
+            self.runtime
+                .block_on(try_join(run, client.batch_execute("COMMIT")))
+                .map(|(n, ())| n)
+        };
+        n.map_err(db)
+    }
+
     fn begin(&mut self) -> Result<()> {
-        self.client
-            .batch_execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
-            .map_err(db)
+        self.begin_pending = true;
+        Ok(())
     }
 
     fn commit(&mut self) -> Result<()> {
-        self.client.batch_execute("COMMIT").map_err(db)
+        if std::mem::take(&mut self.begin_pending) {
+            return Ok(()); // nothing was sent: there is no transaction on the server
+        }
+        self.wait_for(|c| async move { c.batch_execute("COMMIT").await })
     }
 
     fn rollback(&mut self) -> Result<()> {
+        if std::mem::take(&mut self.begin_pending) {
+            return Ok(());
+        }
         // Outside a transaction PostgreSQL only warns.
-        self.client.batch_execute("ROLLBACK").map_err(db)
+        self.wait_for(|c| async move { c.batch_execute("ROLLBACK").await })
     }
 
     fn owns_database(&self) -> bool {
@@ -202,7 +287,11 @@ impl Backend for PostgresBackend {
     }
 
     fn batch(&mut self, sql: &str) -> Result<()> {
-        self.client.batch_execute(sql).map_err(db)
+        if std::mem::take(&mut self.begin_pending) {
+            self.wait_for(|c| async move { c.batch_execute(BEGIN).await })?;
+        }
+        let sql = sql.to_string();
+        self.wait_for(|c| async move { c.batch_execute(&sql).await })
     }
 
     fn binds_arrays(&self) -> bool {
@@ -228,7 +317,7 @@ mod tests {
             return None;
         };
         let name = format!("bo_{tag}_{}", std::process::id());
-        let mut admin = Client::connect(&server, NoTls).unwrap();
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
             .unwrap();
@@ -248,7 +337,7 @@ mod tests {
         };
         {
             // What the build before schema 3 wrote: a journal row with a JSON body.
-            let mut c = Client::connect(&url, NoTls).unwrap();
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
             c.batch_execute(schema::MIGRATIONS_TABLE).unwrap();
             for (i, sql) in schema::POSTGRES_MIGRATIONS[..2].iter().enumerate() {
                 c.batch_execute(sql).unwrap();

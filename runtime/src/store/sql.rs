@@ -101,6 +101,13 @@ pub trait Backend: Send {
     fn migrations(&self) -> &'static [&'static str];
     /// Runs a script of several statements (migrations), outside any transaction of the store's.
     fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Runs a statement, then commits: in one round trip where the backend can send both at once.
+    /// When the statement fails nothing is committed and its error is returned.
+    fn execute_and_commit(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
+        let n = self.execute(sql, params)?;
+        self.commit()?;
+        Ok(n)
+    }
     /// Runs one statement once for each row of parameters, in order, stopping at the first
     /// error, which comes back with the row's index.
     fn execute_rows(
@@ -461,7 +468,7 @@ impl<B: Backend> SqlStore<B> {
     /// arrays where the backend binds them, a prepared statement per row otherwise.
     fn flush(&mut self) -> Result<()> {
         if self.db.binds_arrays() {
-            return self.flush_as_arrays();
+            return self.flush_as_arrays(false);
         }
         let ledger = std::mem::take(&mut self.dirty_ledger);
         for account in ledger.values() {
@@ -533,8 +540,9 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// [`SqlStore::flush`] in one round trip: every buffer bound as arrays and written by one
-    /// statement (PostgreSQL runs each data-modifying `WITH` part).
-    fn flush_as_arrays(&mut self) -> Result<()> {
+    /// statement (PostgreSQL runs each data-modifying `WITH` part). With `commit`, the commit
+    /// goes with it.
+    fn flush_as_arrays(&mut self, commit: bool) -> Result<()> {
         let pending = &self.tx_transfers[self.transfers_flushed..];
         let counter = self
             .transfer_counter
@@ -545,7 +553,7 @@ impl<B: Backend> SqlStore<B> {
             && pending.is_empty()
             && counter.is_none()
         {
-            return Ok(());
+            return if commit { self.db.commit() } else { Ok(()) };
         }
         let t_ids: Vec<i64> = pending.iter().map(|t| sql_id(t.id)).collect();
         let t_keys: Vec<&str> = pending.iter().map(|t| t.key.as_str()).collect();
@@ -579,7 +587,12 @@ impl<B: Backend> SqlStore<B> {
             .map(to_json)
             .collect::<Result<Vec<_>>>()?;
         let r_bodies: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
-        let r = self.db.execute(
+        let run = match commit {
+            true => B::execute_and_commit,
+            false => B::execute,
+        };
+        let r = run(
+            &mut self.db,
             "WITH t AS (INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
                  pending_id, backorder, journalled_at) \
                SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], \
@@ -836,10 +849,13 @@ impl<B: Backend> Store for SqlStore<B> {
         if !self.in_tx {
             return Ok(());
         }
-        let committed = self
-            .check_keys_not_written()
-            .and_then(|()| self.flush())
-            .and_then(|()| self.db.commit());
+        let committed = self.check_keys_not_written().and_then(|()| {
+            if self.db.binds_arrays() {
+                self.flush_as_arrays(true)
+            } else {
+                self.flush().and_then(|()| self.db.commit())
+            }
+        });
         self.in_tx = false;
         self.keys_assumed_absent.clear();
         match committed {
