@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use backorder_core::{Error, Result};
-use futures_util::future::{try_join, try_join3};
+use futures_util::future::try_join;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -193,21 +193,31 @@ impl PostgresBackend {
     }
 }
 
+/// Waits for `op` on `client`; with `begin`, the transaction's `BEGIN` goes ahead of it in the
+/// same round trip (the client sends requests in the order they are first polled).
+fn after_begin<T>(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    begin: bool,
+    op: impl std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+) -> Result<T> {
+    let answer = if begin {
+        runtime
+            .block_on(try_join(client.batch_execute(BEGIN), op))
+            .map(|((), v)| v)
+    } else {
+        runtime.block_on(op)
+    };
+    answer.map_err(db)
+}
+
 impl Backend for PostgresBackend {
     fn execute(&mut self, sql: &'static str, params: &[Param]) -> Result<u64> {
         let stmt = self.statement(sql)?;
         let params = bind(params);
         let begin = std::mem::take(&mut self.begin_pending);
-        let client = &self.client;
-        let run = client.execute(&stmt, &params);
-        let n = if begin {
-            self.runtime
-                .block_on(try_join(client.batch_execute(BEGIN), run))
-                .map(|((), n)| n)
-        } else {
-            self.runtime.block_on(run)
-        };
-        n.map_err(db)
+        let op = self.client.execute(&stmt, &params);
+        after_begin(&self.runtime, &self.client, begin, op)
     }
 
     fn query(
@@ -219,16 +229,8 @@ impl Backend for PostgresBackend {
         let stmt = self.statement(sql)?;
         let params = bind(params);
         let begin = std::mem::take(&mut self.begin_pending);
-        let client = &self.client;
-        let run = client.query(&stmt, &params);
-        let rows = if begin {
-            self.runtime
-                .block_on(try_join(client.batch_execute(BEGIN), run))
-                .map(|((), rows)| rows)
-        } else {
-            self.runtime.block_on(run)
-        };
-        for r in rows.map_err(db)? {
+        let op = self.client.query(&stmt, &params);
+        for r in after_begin(&self.runtime, &self.client, begin, op)? {
             row(&PgRow(&r))?;
         }
         Ok(())
@@ -238,24 +240,13 @@ impl Backend for PostgresBackend {
         let stmt = self.statement(sql)?;
         let params = bind(params);
         let begin = std::mem::take(&mut self.begin_pending);
-        let client = &self.client;
-        let run = client.execute(&stmt, &params);
         // After a failed statement the server answers COMMIT with a rollback: nothing of the
         // transaction stays, and the statement's error is the one reported.
-        let n = if begin {
-            self.runtime
-                .block_on(try_join3(
-                    client.batch_execute(BEGIN),
-                    run,
-                    client.batch_execute("COMMIT"),
-                ))
-                .map(|((), n, ())| n)
-        } else {
-            self.runtime
-                .block_on(try_join(run, client.batch_execute("COMMIT")))
-                .map(|(n, ())| n)
-        };
-        n.map_err(db)
+        let op = try_join(
+            self.client.execute(&stmt, &params),
+            self.client.batch_execute("COMMIT"),
+        );
+        after_begin(&self.runtime, &self.client, begin, op).map(|(n, ())| n)
     }
 
     fn begin(&mut self) -> Result<()> {
