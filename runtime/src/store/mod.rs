@@ -3,6 +3,7 @@
 
 pub mod postgres;
 mod schema;
+mod shared_cache;
 pub mod sql;
 pub mod sqlite;
 

@@ -91,6 +91,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[&str] = &[
         backorder = json_extract(body, '$.backorder'),
         journalled_at = json_extract(body, '$.at');
      ALTER TABLE transfers DROP COLUMN body;",
+    // 4: nothing. PostgreSQL's version 4 adds the check of rows kept between transactions; one
+    // process owns a SQLite file, and what it keeps needs no check. The number keeps the two
+    // schemas' versions in step.
+    "-- version 4: nothing to change in SQLite",
 ];
 
 /// The PostgreSQL migrations, version 1 first: the SQLite schema with 64-bit integers and keys
@@ -174,6 +178,19 @@ pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
         ALTER COLUMN kind SET NOT NULL, ALTER COLUMN amount SET NOT NULL,
         ALTER COLUMN currency SET NOT NULL, ALTER COLUMN journalled_at SET NOT NULL,
         DROP COLUMN body;"#,
+    // 4: the check a transaction's write statement makes of the rows the store answered from
+    // what it kept between transactions (see `shared_cache`): false fails the transaction as a
+    // serialization failure, which the engine answers by running it again.
+    r#"CREATE FUNCTION backorder_cache_check(fresh BOOLEAN) RETURNS BOOLEAN
+        LANGUAGE plpgsql AS $$
+     BEGIN
+        IF fresh IS NOT TRUE THEN
+           RAISE EXCEPTION 'a row this process had kept was changed by another process'
+              USING ERRCODE = 'serialization_failure';
+        END IF;
+        RETURN TRUE;
+     END
+     $$;"#,
 ];
 
 /// Migration 2 of both databases: the journal indexes only the customer side of a transfer.

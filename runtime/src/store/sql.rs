@@ -10,10 +10,11 @@
 //!
 //! A backend that owns its database (SQLite: one process per file) lets the store keep the id
 //! counters in memory and cache committed ledger accounts; a shared one (PostgreSQL: several
-//! engine processes) takes ids from the `counters` table inside the transaction and caches
-//! nothing across transactions. Either way, journal rows, ledger accounts and reservations
-//! written in a transaction are buffered and written at commit (or before a query that scans
-//! their table); on PostgreSQL in one statement. After [`Store::defer_key_checks`] ledger
+//! engine processes) takes ids from the `counters` table inside the transaction, and keeps the
+//! ledger rows and the transfer counter it last saw only as answers its next write statement
+//! checks (see [`PostgresStore`](super::postgres::PostgresStore)). Either way, journal rows,
+//! ledger accounts and reservations written in a transaction are buffered and written at commit
+//! (or before a query that scans their table); on PostgreSQL in one statement. After [`Store::defer_key_checks`] ledger
 //! idempotency keys are checked at the end of a transaction, not read before use.
 
 use std::collections::{BTreeMap, HashMap};
@@ -35,6 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::schema::{self, time_text};
+use super::shared_cache::SharedCache;
 
 /// A statement parameter.
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +172,11 @@ pub struct SqlStore<B: Backend> {
     read_keys_next: bool,
     /// The open transaction reads every key (no deferral, or the one after a wrong answer).
     reading_keys: bool,
+    /// Shared database: rows last seen, answered without reading and checked by the next write.
+    shared: SharedCache,
+    /// Shared database: reservations the open transaction wrote, with their stored text, for
+    /// the cache once it commits.
+    tx_reservations_written: Vec<(Reservation, String)>,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
@@ -181,6 +188,11 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
 }
 
 /// Ids and counters are `u64` in the engine and 64-bit signed in SQL; ids never reach 2^63.
+/// Borrows each string of `v`, for a text-array parameter.
+fn strs<S: AsRef<str>>(v: &[S]) -> Vec<&str> {
+    v.iter().map(AsRef::as_ref).collect()
+}
+
 fn sql_id(id: u64) -> i64 {
     id.min(i64::MAX as u64) as i64
 }
@@ -267,6 +279,8 @@ impl<B: Backend> SqlStore<B> {
             keys_assumed_absent: Vec::new(),
             read_keys_next: false,
             reading_keys: true,
+            shared: SharedCache::default(),
+            tx_reservations_written: Vec::new(),
         };
         store.migrate()?;
         if store.db.owns_database() {
@@ -308,6 +322,12 @@ impl<B: Backend> SqlStore<B> {
             }
         }
         Ok(())
+    }
+
+    /// True on a shared database where rows are kept between transactions and checked by the
+    /// next write ([`SharedCache`]); the check needs the one-statement flush.
+    fn caches_shared(&self) -> bool {
+        self.db.binds_arrays() && !self.db.owns_database()
     }
 
     /// The connection underneath.
@@ -436,13 +456,23 @@ impl<B: Backend> SqlStore<B> {
             return Ok(v as u64);
         }
         if self.transfer_counter.is_none() {
-            let v = self
-                .int(
-                    "SELECT value FROM counters WHERE name = 'transfer' FOR UPDATE",
-                    &[],
-                )?
-                .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?;
-            self.transfer_counter = Some((v as u64, v as u64));
+            // The value this process last wrote, if it keeps it: the write checks it is still
+            // the row's (see `flush_as_arrays`).
+            let cached = match self.caches_shared() {
+                true => self.shared.transfer_counter(),
+                false => None,
+            };
+            let v = match cached {
+                Some(v) => v,
+                None => self
+                    .int(
+                        "SELECT value FROM counters WHERE name = 'transfer' FOR UPDATE",
+                        &[],
+                    )?
+                    .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?
+                    as u64,
+            };
+            self.transfer_counter = Some((v, v));
         }
         let Some((_, last)) = &mut self.transfer_counter else {
             return Err(Error::Internal("the transfer counter is not held".into()));
@@ -542,16 +572,18 @@ impl<B: Backend> SqlStore<B> {
     /// [`SqlStore::flush`] in one round trip: every buffer bound as arrays and written by one
     /// statement (PostgreSQL runs each data-modifying `WITH` part). With `commit`, the commit
     /// goes with it.
+    ///
+    /// The same statement checks the rows the transaction took from [`SharedCache`] (and the
+    /// transfer counter it counted on from): when one changed, `backorder_cache_check` fails it
+    /// with a serialization failure, which the caller sees as [`Error::StoreConflict`].
     fn flush_as_arrays(&mut self, commit: bool) -> Result<()> {
         let pending = &self.tx_transfers[self.transfers_flushed..];
-        let counter = self
-            .transfer_counter
-            .filter(|(read, last)| last > read)
-            .map(|(_, last)| last);
+        let counter = self.transfer_counter.filter(|(read, last)| last > read);
         if self.dirty_ledger.is_empty()
             && self.dirty_reservations.is_empty()
             && pending.is_empty()
             && counter.is_none()
+            && !self.shared.has_assumptions()
         {
             return if commit { self.db.commit() } else { Ok(()) };
         }
@@ -586,7 +618,13 @@ impl<B: Backend> SqlStore<B> {
             .values()
             .map(to_json)
             .collect::<Result<Vec<_>>>()?;
-        let r_bodies: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
+        let r_texts: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
+        let assumed = self.shared.take_assumptions();
+        let (assumed_keys, assumed_texts, assumed_reservation_texts) = (
+            strs(&assumed.keys),
+            strs(&assumed.texts),
+            strs(&assumed.reservation_texts),
+        );
         let run = match commit {
             true => B::execute_and_commit,
             false => B::execute,
@@ -603,8 +641,16 @@ impl<B: Backend> SqlStore<B> {
              r AS (INSERT INTO reservations (id, body) \
                SELECT * FROM unnest(?13::bigint[], ?14::text[]) \
                ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
-             c AS (UPDATE counters SET value = ?15 WHERE name = 'transfer' AND ?16) \
-             SELECT 1",
+             c AS (UPDATE counters SET value = ?15 \
+               WHERE name = 'transfer' AND ?16 AND value = ?17 RETURNING 1), \
+             la AS (SELECT count(*) AS n FROM unnest(?18::text[], ?19::text[]) AS s(key, body) \
+               WHERE s.body = (SELECT l.body FROM ledger_accounts l WHERE l.key = s.key)), \
+             lr AS (SELECT count(*) AS n FROM unnest(?20::bigint[], ?21::text[]) AS s(id, body) \
+               WHERE s.body = (SELECT r.body FROM reservations r WHERE r.id = s.id)) \
+             SELECT backorder_cache_check( \
+               (SELECT count(*) FROM c) = CASE WHEN ?16 THEN 1 ELSE 0 END \
+               AND (SELECT n FROM la) = cardinality(?18::text[]) \
+               AND (SELECT n FROM lr) = cardinality(?20::bigint[]))",
             &[
                 Ints(&t_ids),
                 Texts(&t_keys),
@@ -619,9 +665,14 @@ impl<B: Backend> SqlStore<B> {
                 Texts(&a_keys),
                 Texts(&a_bodies),
                 Ints(&r_ids),
-                Texts(&r_bodies),
-                Int(sql_id(counter.unwrap_or(0))),
+                Texts(&r_texts),
+                Int(sql_id(counter.map_or(0, |(_, last)| last))),
                 Bool(counter.is_some()),
+                Int(sql_id(counter.map_or(0, |(read, _)| read))),
+                Texts(&assumed_keys),
+                Texts(&assumed_texts),
+                Ints(&assumed.ids),
+                Texts(&assumed_reservation_texts),
             ],
         );
         // The key refused: the one PostgreSQL names in the violation's detail, else the first.
@@ -638,13 +689,21 @@ impl<B: Backend> SqlStore<B> {
             Ok(_) => {
                 self.transfers_flushed = self.tx_transfers.len();
                 // The ledger accounts stay buffered until commit, as in `flush`.
-                self.dirty_reservations.clear();
-                if let (Some(last), Some(held)) = (counter, &mut self.transfer_counter) {
+                let written = std::mem::take(&mut self.dirty_reservations);
+                if self.caches_shared() {
+                    self.tx_reservations_written
+                        .extend(written.into_values().zip(r_bodies));
+                }
+                if let (Some((_, last)), Some(held)) = (counter, &mut self.transfer_counter) {
                     *held = (last, last);
                 }
                 Ok(())
             }
-            Err(e) => Err(self.key_violation(e, &refused_key)),
+            Err(e) => {
+                // The transaction is lost; what it took from the cache may be why.
+                self.shared.invalidate();
+                Err(self.key_violation(e, &refused_key))
+            }
         }
     }
 
@@ -654,6 +713,12 @@ impl<B: Backend> SqlStore<B> {
     /// Otherwise the caller wrote a key the journal has.
     fn key_violation(&mut self, e: Error, key: &Key) -> Error {
         match e {
+            // Ids come from the transfer counter, so a taken one means the counter this store
+            // kept was stale (the statement's cache check fails it too, whichever PostgreSQL
+            // runs first).
+            Error::Store(m) if m.contains("transfers_pkey") && self.caches_shared() => {
+                Error::StoreConflict(format!("a transfer id was taken by another process: {m}"))
+            }
             Error::Store(m) if m.contains("transfers.key") || m.contains("transfers_key_key") => {
                 if self.reading_keys {
                     Error::IdempotencyConflict(key.to_string())
@@ -672,6 +737,7 @@ impl<B: Backend> SqlStore<B> {
     fn discard(&mut self) {
         self.dirty_ledger.clear();
         self.dirty_reservations.clear();
+        self.tx_reservations_written.clear();
         self.counters = self.counters_at_begin;
         self.end_transaction();
     }
@@ -735,6 +801,65 @@ impl<B: Backend> SqlStore<B> {
         !self.reading_keys
     }
 
+    /// After a commit on a shared database: what it wrote is what the database holds now.
+    fn remember_committed(&mut self) -> Result<()> {
+        for (_, account) in self.dirty_ledger.drain() {
+            let text = to_json(&account)?;
+            self.shared.remember_ledger_account(account, text);
+        }
+        for (r, text) in self.tx_reservations_written.drain(..) {
+            self.shared.remember_reservation(r, text);
+        }
+        if let Some((_, last)) = self.transfer_counter {
+            self.shared.remember_transfer_counter(last);
+        }
+        Ok(())
+    }
+
+    /// After a rollback: [`Error::StoreConflict`] (and the cache emptied) when a row the
+    /// transaction took from [`SharedCache`] is no longer what the database holds.
+    fn check_cache_after_rollback(&mut self) -> Result<()> {
+        if !self.shared.has_assumptions() {
+            return Ok(());
+        }
+        let assumed = self.shared.take_assumptions();
+        let (keys, texts, reservation_texts) = (
+            strs(&assumed.keys),
+            strs(&assumed.texts),
+            strs(&assumed.reservation_texts),
+        );
+        let fresh = self.int(
+            "SELECT CASE WHEN \
+               (SELECT count(*) FROM unnest(?1::text[], ?2::text[]) AS s(key, body) \
+                 WHERE s.body = (SELECT l.body FROM ledger_accounts l WHERE l.key = s.key)) \
+                 = cardinality(?1::text[]) \
+               AND (SELECT count(*) FROM unnest(?3::bigint[], ?4::text[]) AS s(id, body) \
+                 WHERE s.body = (SELECT r.body FROM reservations r WHERE r.id = s.id)) \
+                 = cardinality(?3::bigint[]) \
+             THEN 1 ELSE 0 END::bigint",
+            &[
+                Texts(&keys),
+                Texts(&texts),
+                Ints(&assumed.ids),
+                Texts(&reservation_texts),
+            ],
+        );
+        match fresh {
+            Ok(Some(1)) => Ok(()),
+            Ok(_) => {
+                self.shared.invalidate();
+                Err(Error::StoreConflict(
+                    "a row this process had kept was changed by another: run again, reading it"
+                        .into(),
+                ))
+            }
+            Err(e) => {
+                self.shared.invalidate();
+                Err(e)
+            }
+        }
+    }
+
     /// Writes buffered records outside a transaction, as their own commit.
     fn commit_buffers(&mut self) -> Result<()> {
         if let Err(e) = self.begin() {
@@ -762,14 +887,26 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         {
             return Ok(Some(a.clone()));
         }
-        let found: Option<LedgerAccount> = self.doc(
+        let shared = self.caches_shared();
+        if shared && self.in_tx {
+            if let Some(a) = self.shared.ledger_account(key) {
+                return Ok(Some(a));
+            }
+        }
+        let Some(text) = self.text(
             "SELECT body FROM ledger_accounts WHERE key = ?1",
             &[Text(key)],
-        )?;
-        if let (Some(a), true) = (&found, self.db.owns_database()) {
-            self.ledger_cache.insert(a.key.clone(), a.clone());
+        )?
+        else {
+            return Ok(None);
+        };
+        let found: LedgerAccount = from_json(&text)?;
+        if self.db.owns_database() {
+            self.ledger_cache.insert(found.key.clone(), found.clone());
+        } else if shared {
+            self.shared.remember_ledger_account(found.clone(), text);
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
     fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()> {
@@ -814,10 +951,32 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         if let Some(r) = self.dirty_reservations.get(&id) {
             return Ok(Some(r.clone()));
         }
-        self.doc(
+        let shared = self.caches_shared();
+        if shared && self.in_tx {
+            if let Some((r, _)) = self
+                .tx_reservations_written
+                .iter()
+                .rev()
+                .find(|(r, _)| r.id == id)
+            {
+                return Ok(Some(r.clone()));
+            }
+            if let Some(r) = self.shared.reservation(id) {
+                return Ok(Some(r));
+            }
+        }
+        let Some(text) = self.text(
             "SELECT body FROM reservations WHERE id = ?1",
             &[Int(sql_id(id))],
-        )
+        )?
+        else {
+            return Ok(None);
+        };
+        let found: Reservation = from_json(&text)?;
+        if shared {
+            self.shared.remember_reservation(found.clone(), text);
+        }
+        Ok(Some(found))
     }
 
     fn put_reservation(&mut self, r: Reservation) -> Result<()> {
@@ -840,6 +999,7 @@ impl<B: Backend> Store for SqlStore<B> {
         }
         self.db.begin()?;
         self.in_tx = true;
+        self.shared.begin();
         self.counters_at_begin = self.counters;
         self.reading_keys = !self.defer_keys || std::mem::take(&mut self.read_keys_next);
         Ok(())
@@ -862,6 +1022,8 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok(()) => {
                 if self.db.owns_database() {
                     self.ledger_cache.extend(self.dirty_ledger.drain());
+                } else if self.caches_shared() {
+                    self.remember_committed()?;
                 } else {
                     self.dirty_ledger.clear();
                 }
@@ -873,6 +1035,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 // stays, and forget what it wrote.
                 let _ = self.db.rollback();
                 self.discard();
+                self.shared.invalidate();
                 Err(e)
             }
         }
@@ -886,9 +1049,11 @@ impl<B: Backend> Store for SqlStore<B> {
         self.discard();
         let assumed = std::mem::take(&mut self.keys_assumed_absent);
         self.db.rollback()?;
-        // The transaction took keys for absent without reading them, and what it decided (an
-        // error, most likely) may rest on that: if one of them exists, the decision is wrong.
-        self.check_assumed_absent(&assumed)
+        // The transaction took keys for absent without reading them, and rows from the cache,
+        // and what it decided (an error, most likely) may rest on that: if one of those keys
+        // exists, or one of those rows changed, the decision is wrong.
+        self.check_assumed_absent(&assumed)?;
+        self.check_cache_after_rollback()
     }
 
     fn defer_key_checks(&mut self) {
