@@ -1,7 +1,7 @@
 //! The in-process simulated registry: decides each drop's outcome from a seed, so simulations and
 //! tests are repeatable. EPP over TLS replaces it for real registries.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use backorder_core::rng::hash64;
 use backorder_core::{CatchOutcome, DropJob, Registry};
@@ -23,6 +23,8 @@ pub struct SimulatedRegistry {
     contested_catch_permille: u32,
     not_dropped_permille: u32,
     premium: HashSet<String>,
+    /// Names whose outcome is set, whatever the seed says.
+    outcomes: HashMap<String, CatchOutcome>,
     attempts: u64,
 }
 
@@ -36,6 +38,7 @@ impl SimulatedRegistry {
             contested_catch_permille: 500,
             not_dropped_permille: 20,
             premium: HashSet::new(),
+            outcomes: HashMap::new(),
             attempts: 0,
         }
     }
@@ -63,6 +66,18 @@ impl SimulatedRegistry {
         self.premium.insert(domain.to_string());
     }
 
+    /// Sets what the registry answers for a name (normalised ASCII) at every drop, whatever the
+    /// seed says: scripted scenarios, the same in every language binding.
+    ///
+    /// ```
+    /// use backorder::{CatchOutcome, SimulatedRegistry};
+    /// let mut registry = SimulatedRegistry::new(7);
+    /// registry.set_outcome("miss.com", CatchOutcome::Taken);
+    /// ```
+    pub fn set_outcome(&mut self, domain: &str, outcome: CatchOutcome) {
+        self.outcomes.insert(domain.to_string(), outcome);
+    }
+
     /// The catch probability for single backorders, in thousandths.
     pub fn catch_permille(&self) -> u32 {
         self.catch_permille
@@ -79,6 +94,9 @@ impl Registry for SimulatedRegistry {
         self.attempts += 1;
         if self.premium.contains(job.domain.as_str()) {
             return CatchOutcome::Premium { price: None };
+        }
+        if let Some(outcome) = self.outcomes.get(job.domain.as_str()) {
+            return outcome.clone();
         }
         let key = format!("{}@{}", job.domain, job.drop_at.timestamp());
         let roll = hash64(self.seed, key.as_bytes()) % 1000;
