@@ -93,10 +93,15 @@ pub(crate) unsafe fn write_json<T: Serialize>(
     out: *mut *mut c_char,
     value: &T,
 ) -> Result<(), Error> {
-    let s = serde_json::to_string(value)
+    // Room for a backorder record at once (growing a small buffer copied it several times),
+    // and for the NUL, so that the string is handed over without another copy.
+    let mut bytes = Vec::with_capacity(1536);
+    serde_json::to_writer(&mut bytes, value)
         .map_err(|e| Error::Internal(format!("cannot encode the result: {e}")))?;
-    // serde_json escapes a NUL inside a string as \u0000: the text has none.
-    let c = CString::new(s).map_err(|e| Error::Internal(format!("result has a NUL: {e}")))?;
+    bytes.push(0);
+    // serde_json escapes a NUL inside a string as \u0000: the text has none but the last.
+    let c = CString::from_vec_with_nul(bytes)
+        .map_err(|e| Error::Internal(format!("result has a NUL: {e}")))?;
     *out = c.into_raw();
     Ok(())
 }
