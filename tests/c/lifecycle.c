@@ -11,53 +11,9 @@
 #include <string.h>
 
 #include "backorder.h"
+#include "check.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                       \
-      fprintf(stderr, " (last error: %s)\n", bo_last_error_message());    \
-      failures++;                                                         \
-    }                                                                     \
-  } while (0)
-
-/* Expects `call` to answer `want`; prints the message when it does not. */
-#define EXPECT(want, call)                                                        \
-  do {                                                                            \
-    bo_status got_ = (call);                                                      \
-    CHECK(got_ == (want), "%s: got %s, want %s", #call, bo_status_name(got_),     \
-          bo_status_name(want));                                                  \
-  } while (0)
-
-static const int64_t START = 1772409600000;      /* 2026-03-02T00:00:00Z */
-static const int64_t HOUR = 3600 * 1000;
 #define DROP (START + 5 * 24 * HOUR + 19 * HOUR) /* the names' deletion time */
-
-/* The value of "key": in a JSON document, as text (number, or string without its quotes). */
-static void field(const char *doc, const char *key, char *value, size_t size) {
-  char pattern[64];
-  snprintf(pattern, sizeof pattern, "\"%s\":", key);
-  const char *p = strstr(doc, pattern);
-  value[0] = '\0';
-  if (p == NULL) return;
-  p += strlen(pattern);
-  if (*p == '"') p++;
-  size_t n = 0;
-  while (p[n] != '\0' && p[n] != '"' && p[n] != ',' && p[n] != '}' && n + 1 < size) n++;
-  memcpy(value, p, n);
-  value[n] = '\0';
-}
-
-/* True when two decimal texts are the same amount ("147" and "147.00"). */
-static int same_amount(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (strchr(a, '.')) { while (la > 0 && a[la - 1] == '0') la--; if (la > 0 && a[la - 1] == '.') la--; }
-  if (strchr(b, '.')) { while (lb > 0 && b[lb - 1] == '0') lb--; if (lb > 0 && b[lb - 1] == '.') lb--; }
-  return la == lb && strncmp(a, b, la) == 0;
-}
 
 /* A backorder's status, e.g. "AUCTION-PENDING". */
 static void status_of(bo_engine *e, const char *account, uint64_t id, char *status, size_t size) {
@@ -299,10 +255,5 @@ int main(void) {
         macro_version);
   life_cycle();
   bad_calls();
-  if (failures > 0) {
-    fprintf(stderr, "%d checks failed\n", failures);
-    return 1;
-  }
-  printf("C ABI life cycle and bad calls: all checks passed\n");
-  return 0;
+  return finish("C ABI life cycle and bad calls");
 }
