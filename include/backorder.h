@@ -284,6 +284,18 @@ enum bo_status bo_engine_set_contacts(const struct bo_engine *e,
                                       char **out);
 
 /**
+ * Sets what the customer owes the registrar outside the engine (decimal text, zero or more): it
+ * decides where exclusive-model refunds go. The account as JSON `Account`.
+ *
+ * # Safety
+ * As above.
+ */
+enum bo_status bo_engine_set_outstanding(const struct bo_engine *e,
+                                         const char *account,
+                                         const char *amount_text,
+                                         char **out);
+
+/**
  * Adds `amount` (decimal text) to an account's prepaid balance; repeating `idempotency_key`
  * returns the first result. The journal entry as JSON `Transfer`.
  *
@@ -328,6 +340,27 @@ enum bo_status bo_engine_add_pending_deletion(const struct bo_engine *e,
                                               const char *domain,
                                               int64_t drop_at_unix_ms,
                                               char **out);
+
+/**
+ * A name's pending-delete entry as JSON `PendingDeletion`, or `null` when it is not listed.
+ *
+ * # Safety
+ * As above.
+ */
+enum bo_status bo_engine_pending_deletion(const struct bo_engine *e,
+                                          const char *domain,
+                                          char **out);
+
+/**
+ * Takes a name off the pending-delete list (its holder restored it): its waiting backorders are
+ * cancelled and refunded; `*out_cancelled` is how many.
+ *
+ * # Safety
+ * `e` is a live handle; `domain` a NUL-terminated string; `out_cancelled` points to a `size_t`.
+ */
+enum bo_status bo_engine_withdraw_pending_deletion(const struct bo_engine *e,
+                                                   const char *domain,
+                                                   uintptr_t *out_cancelled);
 
 /**
  * Imports a deletion list of `len` bytes (HEXONET `;` CSV, the IETF drop list, plain CSV/TSV,
@@ -376,6 +409,16 @@ enum bo_status bo_engine_unsubscribe_alerts(const struct bo_engine *e,
                                             uint64_t id);
 
 /**
+ * An account's alert subscriptions, as a JSON array of `Subscription`.
+ *
+ * # Safety
+ * As above.
+ */
+enum bo_status bo_engine_alert_subscriptions(const struct bo_engine *e,
+                                             const char *account,
+                                             char **out);
+
+/**
  * Places a backorder from a JSON `PlaceBackorder` (`{"account": "C1", "domain": "john.com",
  * "lite": false, "contacts": {…}, "idempotency_key": "…"}`); the backorder as JSON `Backorder`.
  *
@@ -419,39 +462,47 @@ enum bo_status bo_engine_modify_backorder(const struct bo_engine *e,
                                           char **out);
 
 /**
- * Cancels a backorder (until its finalization date); the backorder as JSON `Backorder`.
+ * Cancels a backorder (until its finalization date); the backorder as JSON `Backorder`. With an
+ * `idempotency_key` (NULL: none) a repeat returns the first result.
  *
  * # Safety
- * As above.
+ * As above; `idempotency_key` NULL or a NUL-terminated string.
  */
 enum bo_status bo_engine_cancel_backorder(const struct bo_engine *e,
                                           const char *account,
                                           uint64_t id,
+                                          const char *idempotency_key,
                                           char **out);
 
 /**
  * Pays what is due on a backorder (the exclusive model's price, an auction's price or a
  * second-chance offer) from the prepaid balance; the backorder as JSON `Backorder`.
  *
+ * With an `idempotency_key` (NULL: none) a repeat returns the first result.
+ *
  * # Safety
- * As above.
+ * As above; `idempotency_key` NULL or a NUL-terminated string.
  */
 enum bo_status bo_engine_pay(const struct bo_engine *e,
                              const char *account,
                              uint64_t id,
+                             const char *idempotency_key,
                              char **out);
 
 /**
  * Bids up to `max` (decimal text) in the auction of the account's backorder `id` (proxy
  * bidding); what the bidder may see as JSON `AuctionView`.
  *
+ * With an `idempotency_key` (NULL: none) a repeat returns the first result.
+ *
  * # Safety
- * As above.
+ * As above; `idempotency_key` NULL or a NUL-terminated string.
  */
 enum bo_status bo_engine_bid(const struct bo_engine *e,
                              const char *account,
                              uint64_t id,
                              const char *max,
+                             const char *idempotency_key,
                              char **out);
 
 /**

@@ -61,6 +61,20 @@ pub(crate) unsafe fn amount(p: *const c_char, name: &str) -> Result<Decimal, Err
         .map_err(|e| Error::InvalidAmount(format!("{name} '{}': {e}", cut(s))))
 }
 
+/// An optional text argument: NULL is `None`.
+///
+/// # Safety
+/// As [`text`].
+pub(crate) unsafe fn optional_text<'a>(
+    p: *const c_char,
+    name: &str,
+) -> Result<Option<&'a str>, Error> {
+    match p.is_null() {
+        true => Ok(None),
+        false => text(p, name).map(Some),
+    }
+}
+
 /// A record given as a JSON document.
 ///
 /// # Safety

@@ -16,7 +16,7 @@ use engine::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::call::{amount, guard, json, out_ptr, text, time, write_json};
+use crate::call::{amount, guard, json, optional_text, out_ptr, text, time, write_json};
 use crate::status::bo_status;
 
 /// An open engine: its store, clock, registry and auctions. Opaque; freed with
@@ -292,6 +292,24 @@ pub unsafe extern "C" fn bo_engine_set_contacts(
     })
 }
 
+/// Sets what the customer owes the registrar outside the engine (decimal text, zero or more): it
+/// decides where exclusive-model refunds go. The account as JSON `Account`.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+pub unsafe extern "C" fn bo_engine_set_outstanding(
+    e: *const bo_engine,
+    account: *const c_char,
+    amount_text: *const c_char,
+    out: *mut *mut c_char,
+) -> bo_status {
+    respond(e, out, |e| {
+        let account = text(account, "account")?;
+        e.set_outstanding(account, amount(amount_text, "amount")?)
+    })
+}
+
 /// Adds `amount` (decimal text) to an account's prepaid balance; repeating `idempotency_key`
 /// returns the first result. The journal entry as JSON `Transfer`.
 ///
@@ -358,6 +376,39 @@ pub unsafe extern "C" fn bo_engine_add_pending_deletion(
     respond(e, out, |e| {
         let domain = text(domain, "domain")?;
         e.add_pending_deletion(domain, time(drop_at_unix_ms, "drop_at_unix_ms")?)
+    })
+}
+
+/// A name's pending-delete entry as JSON `PendingDeletion`, or `null` when it is not listed.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+pub unsafe extern "C" fn bo_engine_pending_deletion(
+    e: *const bo_engine,
+    domain: *const c_char,
+    out: *mut *mut c_char,
+) -> bo_status {
+    respond(e, out, |e| e.pending_deletion(text(domain, "domain")?))
+}
+
+/// Takes a name off the pending-delete list (its holder restored it): its waiting backorders are
+/// cancelled and refunded; `*out_cancelled` is how many.
+///
+/// # Safety
+/// `e` is a live handle; `domain` a NUL-terminated string; `out_cancelled` points to a `size_t`.
+#[no_mangle]
+pub unsafe extern "C" fn bo_engine_withdraw_pending_deletion(
+    e: *const bo_engine,
+    domain: *const c_char,
+    out_cancelled: *mut usize,
+) -> bo_status {
+    guard(|| {
+        let e = engine(e)?;
+        let domain = text(domain, "domain")?;
+        out_ptr(out_cancelled, "out_cancelled")?;
+        *out_cancelled = e.engine.withdraw_pending_deletion(domain)?;
+        Ok(())
     })
 }
 
@@ -434,6 +485,19 @@ pub unsafe extern "C" fn bo_engine_unsubscribe_alerts(
     run(e, |e| e.unsubscribe_alerts(text(account, "account")?, id))
 }
 
+/// An account's alert subscriptions, as a JSON array of `Subscription`.
+///
+/// # Safety
+/// As above.
+#[no_mangle]
+pub unsafe extern "C" fn bo_engine_alert_subscriptions(
+    e: *const bo_engine,
+    account: *const c_char,
+    out: *mut *mut c_char,
+) -> bo_status {
+    respond(e, out, |e| e.alert_subscriptions(text(account, "account")?))
+}
+
 /// Places a backorder from a JSON `PlaceBackorder` (`{"account": "C1", "domain": "john.com",
 /// "lite": false, "contacts": {…}, "idempotency_key": "…"}`); the backorder as JSON `Backorder`.
 ///
@@ -500,53 +564,75 @@ pub unsafe extern "C" fn bo_engine_modify_backorder(
     })
 }
 
-/// Cancels a backorder (until its finalization date); the backorder as JSON `Backorder`.
+/// Cancels a backorder (until its finalization date); the backorder as JSON `Backorder`. With an
+/// `idempotency_key` (NULL: none) a repeat returns the first result.
 ///
 /// # Safety
-/// As above.
+/// As above; `idempotency_key` NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_cancel_backorder(
     e: *const bo_engine,
     account: *const c_char,
     id: u64,
+    idempotency_key: *const c_char,
     out: *mut *mut c_char,
 ) -> bo_status {
     respond(e, out, |e| {
-        e.cancel_backorder(text(account, "account")?, id)
+        let account = text(account, "account")?;
+        match optional_text(idempotency_key, "idempotency_key")? {
+            Some(key) => e.cancel_backorder_once(account, id, key),
+            None => e.cancel_backorder(account, id),
+        }
     })
 }
 
 /// Pays what is due on a backorder (the exclusive model's price, an auction's price or a
 /// second-chance offer) from the prepaid balance; the backorder as JSON `Backorder`.
 ///
+/// With an `idempotency_key` (NULL: none) a repeat returns the first result.
+///
 /// # Safety
-/// As above.
+/// As above; `idempotency_key` NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_pay(
     e: *const bo_engine,
     account: *const c_char,
     id: u64,
+    idempotency_key: *const c_char,
     out: *mut *mut c_char,
 ) -> bo_status {
-    respond(e, out, |e| e.pay(text(account, "account")?, id))
+    respond(e, out, |e| {
+        let account = text(account, "account")?;
+        match optional_text(idempotency_key, "idempotency_key")? {
+            Some(key) => e.pay_once(account, id, key),
+            None => e.pay(account, id),
+        }
+    })
 }
 
 /// Bids up to `max` (decimal text) in the auction of the account's backorder `id` (proxy
 /// bidding); what the bidder may see as JSON `AuctionView`.
 ///
+/// With an `idempotency_key` (NULL: none) a repeat returns the first result.
+///
 /// # Safety
-/// As above.
+/// As above; `idempotency_key` NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_bid(
     e: *const bo_engine,
     account: *const c_char,
     id: u64,
     max: *const c_char,
+    idempotency_key: *const c_char,
     out: *mut *mut c_char,
 ) -> bo_status {
     respond(e, out, |e| {
         let account = text(account, "account")?;
-        e.bid(account, id, amount(max, "max")?)
+        let max = amount(max, "max")?;
+        match optional_text(idempotency_key, "idempotency_key")? {
+            Some(key) => e.bid_once(account, id, max, key),
+            None => e.bid(account, id, max),
+        }
     })
 }
 

@@ -115,11 +115,11 @@ static void every_call(void) {
   CHECK(doc != NULL && strstr(doc, "DORA-2") != NULL, "modified: %s", doc);
   bo_string_free(doc);
   doc = NULL;
-  EXPECT(BO_OK, bo_engine_cancel_backorder(e, "dora", b, &doc));
+  EXPECT(BO_OK, bo_engine_cancel_backorder(e, "dora", b, NULL, &doc));
   CHECK(doc != NULL && strstr(doc, "\"status\":\"CANCELLED\"") != NULL, "cancelled: %s", doc);
   bo_string_free(doc);
   doc = NULL;
-  EXPECT(BO_PAYMENT_NOT_DUE, bo_engine_pay(e, "dora", b, &doc));
+  EXPECT(BO_PAYMENT_NOT_DUE, bo_engine_pay(e, "dora", b, NULL, &doc));
   EXPECT(BO_STATUS_DOES_NOT_ALLOW, bo_engine_auction(e, "dora", b, &doc));
   CHECK(doc == NULL, "no output from refused calls");
 

@@ -130,16 +130,16 @@ static void life_cycle(void) {
   bo_status s = BO_AUCTION_NOT_OPEN;
   for (int i = 0; i < 10 && s == BO_AUCTION_NOT_OPEN; i++) {
     char *view = NULL;
-    s = bo_engine_bid(e, "alice", a_contest, "120", &view);
+    s = bo_engine_bid(e, "alice", a_contest, "120", NULL, &view);
     bo_string_free(view);
     if (s == BO_AUCTION_NOT_OPEN) advance(e);
   }
   EXPECT(BO_OK, s);
   doc = NULL;
-  EXPECT(BO_OK, bo_engine_bid(e, "carol", c_contest, "100", &doc));
+  EXPECT(BO_OK, bo_engine_bid(e, "carol", c_contest, "100", NULL, &doc));
   bo_string_free(doc);
   doc = NULL;
-  EXPECT(BO_BID_TOO_LOW, bo_engine_bid(e, "carol", c_contest, "1", &doc));
+  EXPECT(BO_BID_TOO_LOW, bo_engine_bid(e, "carol", c_contest, "1", NULL, &doc));
   CHECK(doc == NULL, "a refused call writes no output");
 
   /* Through the close: carol loses (released), alice owes the price. */
@@ -153,7 +153,7 @@ static void life_cycle(void) {
   balance(e, "carol", bal, reserved, sizeof bal);
   CHECK(same_amount(bal, "300") && same_amount(reserved, "0"), "carol %s / %s", bal, reserved);
   doc = NULL;
-  EXPECT(BO_OK, bo_engine_pay(e, "alice", a_contest, &doc));
+  EXPECT(BO_OK, bo_engine_pay(e, "alice", a_contest, NULL, &doc));
   bo_string_free(doc);
   expect_status(e, "alice", a_contest, "AUCTION-WON");
 
