@@ -204,7 +204,9 @@ pub unsafe extern "C" fn bo_engine_set_time(e: *const bo_engine, unix_ms: i64) -
         let t = time(unix_ms, "unix_ms")?;
         let Some(clock) = &e.clock else {
             return Err(Error::InvalidArgument(
-                "the engine runs on the system clock: open it with bo_engine_open_simulated to set its time".into(),
+                "the engine runs on the system clock: open it with bo_engine_open_simulated \
+                 to set its time"
+                    .into(),
             ));
         };
         if t < e.engine.now() {

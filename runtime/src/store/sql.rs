@@ -14,8 +14,9 @@
 //! ledger rows and the transfer counter it last saw only as answers its next write statement
 //! checks (see [`PostgresStore`](super::postgres::PostgresStore)). Either way, journal rows,
 //! ledger accounts and reservations written in a transaction are buffered and written at commit
-//! (or before a query that scans their table); on PostgreSQL in one statement. After [`Store::defer_key_checks`] ledger
-//! idempotency keys are checked at the end of a transaction, not read before use.
+//! (or before a query that scans their table); on PostgreSQL in one statement. After
+//! [`Store::defer_key_checks`] ledger idempotency keys are checked at the end of a transaction,
+//! not read before use.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -187,12 +188,12 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| Error::Store(format!("a stored record is unreadable: {e}")))
 }
 
-/// Ids and counters are `u64` in the engine and 64-bit signed in SQL; ids never reach 2^63.
 /// Borrows each string of `v`, for a text-array parameter.
 fn strs<S: AsRef<str>>(v: &[S]) -> Vec<&str> {
     v.iter().map(AsRef::as_ref).collect()
 }
 
+/// Ids and counters are `u64` in the engine and 64-bit signed in SQL; ids never reach 2^63.
 fn sql_id(id: u64) -> i64 {
     id.min(i64::MAX as u64) as i64
 }
