@@ -197,7 +197,8 @@ enum bo_status bo_engine_open(const char *url, struct bo_engine **out);
  * `TAKEN`, `NOT_DROPPED`, `PREMIUM`.
  *
  * # Safety
- * As [`bo_engine_open`]; `simulation_json` a NUL-terminated string.
+ * `url` and `simulation_json` are NUL-terminated strings; `out` points to storage for one
+ * pointer.
  */
 enum bo_status bo_engine_open_simulated(const char *url,
                                         const char *simulation_json,
@@ -240,8 +241,8 @@ enum bo_status bo_engine_set_time(const struct bo_engine *e, int64_t unix_ms);
  * The zone policies, as a JSON array of `TldPolicy`.
  *
  * # Safety
- * `e` is a live handle; `out` points to storage for one pointer (free the string with
- * `bo_string_free`). The same holds for every `out` below.
+ * `e` is a live handle; `out` points to storage for one pointer. Every JSON string the
+ * library writes to an `out` is freed with `bo_string_free`.
  */
 enum bo_status bo_engine_policies(const struct bo_engine *e, char **out);
 
@@ -249,7 +250,7 @@ enum bo_status bo_engine_policies(const struct bo_engine *e, char **out);
  * Adds or replaces a zone policy given as a JSON `TldPolicy`.
  *
  * # Safety
- * `e` is a live handle; `policy_json` a NUL-terminated string.
+ * `e` is a live handle; `policy_json` is a NUL-terminated string.
  */
 enum bo_status bo_engine_set_policy(const struct bo_engine *e, const char *policy_json);
 
@@ -258,7 +259,8 @@ enum bo_status bo_engine_set_policy(const struct bo_engine *e, const char *polic
  * "contacts": {…}}`); the account as JSON `Account`.
  *
  * # Safety
- * As above; `account_json` a NUL-terminated string.
+ * `e` is a live handle; `account_json` is a NUL-terminated string; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_create_account(const struct bo_engine *e,
                                         const char *account_json,
@@ -268,7 +270,8 @@ enum bo_status bo_engine_create_account(const struct bo_engine *e,
  * An account, as JSON `Account`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_account(const struct bo_engine *e, const char *account, char **out);
 
@@ -276,7 +279,8 @@ enum bo_status bo_engine_account(const struct bo_engine *e, const char *account,
  * Sets an account's default contact handles (JSON `Contacts`); the account as JSON `Account`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_set_contacts(const struct bo_engine *e,
                                       const char *account,
@@ -288,7 +292,8 @@ enum bo_status bo_engine_set_contacts(const struct bo_engine *e,
  * decides where exclusive-model refunds go. The account as JSON `Account`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_set_outstanding(const struct bo_engine *e,
                                          const char *account,
@@ -300,7 +305,8 @@ enum bo_status bo_engine_set_outstanding(const struct bo_engine *e,
  * returns the first result. The journal entry as JSON `Transfer`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_fund(const struct bo_engine *e,
                               const char *account,
@@ -312,7 +318,8 @@ enum bo_status bo_engine_fund(const struct bo_engine *e,
  * An account's balance, reserved and available amounts, as JSON `Balance`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_balance(const struct bo_engine *e, const char *account, char **out);
 
@@ -321,7 +328,8 @@ enum bo_status bo_engine_balance(const struct bo_engine *e, const char *account,
  * `StatementLine`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_statement(const struct bo_engine *e,
                                    const char *account,
@@ -334,7 +342,8 @@ enum bo_status bo_engine_statement(const struct bo_engine *e,
  * `drop_at_unix_ms`; the entry as JSON `PendingDeletion`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_add_pending_deletion(const struct bo_engine *e,
                                               const char *domain,
@@ -345,7 +354,8 @@ enum bo_status bo_engine_add_pending_deletion(const struct bo_engine *e,
  * A name's pending-delete entry as JSON `PendingDeletion`, or `null` when it is not listed.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_pending_deletion(const struct bo_engine *e,
                                           const char *domain,
@@ -368,7 +378,9 @@ enum bo_status bo_engine_withdraw_pending_deletion(const struct bo_engine *e,
  * `ImportReport`. One transaction: an error changes nothing.
  *
  * # Safety
- * As above; `bytes` points to `len` readable bytes (it may be NULL when `len` is 0).
+ * `e` is a live handle; `bytes` points to `len` readable bytes (it may be NULL when `len` is
+ * 0); `options_json` is NULL or a NUL-terminated string; `out` points to storage for one
+ * pointer.
  */
 enum bo_status bo_engine_import_pending_list(const struct bo_engine *e,
                                              const uint8_t *bytes,
@@ -381,7 +393,8 @@ enum bo_status bo_engine_import_pending_list(const struct bo_engine *e,
  * `SearchResult`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_search_pending(const struct bo_engine *e,
                                         const char *query_json,
@@ -392,7 +405,8 @@ enum bo_status bo_engine_search_pending(const struct bo_engine *e,
  * `Subscription`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_subscribe_alerts(const struct bo_engine *e,
                                           const char *request_json,
@@ -402,7 +416,7 @@ enum bo_status bo_engine_subscribe_alerts(const struct bo_engine *e,
  * Ends one of an account's alert subscriptions.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; `account` is a NUL-terminated string.
  */
 enum bo_status bo_engine_unsubscribe_alerts(const struct bo_engine *e,
                                             const char *account,
@@ -412,7 +426,8 @@ enum bo_status bo_engine_unsubscribe_alerts(const struct bo_engine *e,
  * An account's alert subscriptions, as a JSON array of `Subscription`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_alert_subscriptions(const struct bo_engine *e,
                                              const char *account,
@@ -423,7 +438,8 @@ enum bo_status bo_engine_alert_subscriptions(const struct bo_engine *e,
  * "lite": false, "contacts": {…}, "idempotency_key": "…"}`); the backorder as JSON `Backorder`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_place_backorder(const struct bo_engine *e,
                                          const char *request_json,
@@ -434,7 +450,8 @@ enum bo_status bo_engine_place_backorder(const struct bo_engine *e,
  * `BO_BACKORDER_NOT_FOUND`).
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_backorder(const struct bo_engine *e,
                                    const char *account,
@@ -445,7 +462,8 @@ enum bo_status bo_engine_backorder(const struct bo_engine *e,
  * Every backorder of the account, oldest first, as a JSON array of `Backorder`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_backorders(const struct bo_engine *e, const char *account, char **out);
 
@@ -453,7 +471,8 @@ enum bo_status bo_engine_backorders(const struct bo_engine *e, const char *accou
  * Changes a backorder's contact handles (JSON `Contacts`); the backorder as JSON `Backorder`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_modify_backorder(const struct bo_engine *e,
                                           const char *account,
@@ -466,7 +485,8 @@ enum bo_status bo_engine_modify_backorder(const struct bo_engine *e,
  * `idempotency_key` (NULL: none) a repeat returns the first result.
  *
  * # Safety
- * As above; `idempotency_key` NULL or a NUL-terminated string.
+ * `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+ * NULL); `out` points to storage for one pointer.
  */
 enum bo_status bo_engine_cancel_backorder(const struct bo_engine *e,
                                           const char *account,
@@ -481,7 +501,8 @@ enum bo_status bo_engine_cancel_backorder(const struct bo_engine *e,
  * With an `idempotency_key` (NULL: none) a repeat returns the first result.
  *
  * # Safety
- * As above; `idempotency_key` NULL or a NUL-terminated string.
+ * `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+ * NULL); `out` points to storage for one pointer.
  */
 enum bo_status bo_engine_pay(const struct bo_engine *e,
                              const char *account,
@@ -496,7 +517,8 @@ enum bo_status bo_engine_pay(const struct bo_engine *e,
  * With an `idempotency_key` (NULL: none) a repeat returns the first result.
  *
  * # Safety
- * As above; `idempotency_key` NULL or a NUL-terminated string.
+ * `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+ * NULL); `out` points to storage for one pointer.
  */
 enum bo_status bo_engine_bid(const struct bo_engine *e,
                              const char *account,
@@ -509,7 +531,8 @@ enum bo_status bo_engine_bid(const struct bo_engine *e,
  * The auction of the account's backorder `id`, as JSON `AuctionView`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_auction(const struct bo_engine *e,
                                  const char *account,
@@ -521,7 +544,8 @@ enum bo_status bo_engine_auction(const struct bo_engine *e,
  * as JSON `TickReport`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_tick(const struct bo_engine *e, char **out);
 
@@ -538,7 +562,8 @@ enum bo_status bo_engine_next_wake(const struct bo_engine *e, int64_t *out_unix_
  * Up to `limit` outbox events after sequence number `after`, as a JSON array of `Event`.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_events(const struct bo_engine *e,
                                 uint64_t after,
@@ -549,7 +574,7 @@ enum bo_status bo_engine_events(const struct bo_engine *e,
  * Acknowledges the outbox events up to sequence number `upto`: they may be pruned.
  *
  * # Safety
- * As above.
+ * `e` is a live handle.
  */
 enum bo_status bo_engine_ack_events(const struct bo_engine *e, uint64_t upto);
 
@@ -558,7 +583,8 @@ enum bo_status bo_engine_ack_events(const struct bo_engine *e, uint64_t upto);
  * `AuditReport` (`"problems": []` when clean).
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_audit(const struct bo_engine *e, char **out);
 
@@ -566,7 +592,8 @@ enum bo_status bo_engine_audit(const struct bo_engine *e, char **out);
  * How many backorders are in each status, as a JSON object from status string to count.
  *
  * # Safety
- * As above.
+ * `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+ * one pointer.
  */
 enum bo_status bo_engine_status_counts(const struct bo_engine *e, char **out);
 

@@ -139,7 +139,8 @@ pub unsafe extern "C" fn bo_engine_open(url: *const c_char, out: *mut *mut bo_en
 /// `TAKEN`, `NOT_DROPPED`, `PREMIUM`.
 ///
 /// # Safety
-/// As [`bo_engine_open`]; `simulation_json` a NUL-terminated string.
+/// `url` and `simulation_json` are NUL-terminated strings; `out` points to storage for one
+/// pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_open_simulated(
     url: *const c_char,
@@ -224,8 +225,8 @@ pub unsafe extern "C" fn bo_engine_set_time(e: *const bo_engine, unix_ms: i64) -
 /// The zone policies, as a JSON array of `TldPolicy`.
 ///
 /// # Safety
-/// `e` is a live handle; `out` points to storage for one pointer (free the string with
-/// `bo_string_free`). The same holds for every `out` below.
+/// `e` is a live handle; `out` points to storage for one pointer. Every JSON string the
+/// library writes to an `out` is freed with `bo_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_policies(
     e: *const bo_engine,
@@ -237,7 +238,7 @@ pub unsafe extern "C" fn bo_engine_policies(
 /// Adds or replaces a zone policy given as a JSON `TldPolicy`.
 ///
 /// # Safety
-/// `e` is a live handle; `policy_json` a NUL-terminated string.
+/// `e` is a live handle; `policy_json` is a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_set_policy(
     e: *const bo_engine,
@@ -252,7 +253,8 @@ pub unsafe extern "C" fn bo_engine_set_policy(
 /// "contacts": {…}}`); the account as JSON `Account`.
 ///
 /// # Safety
-/// As above; `account_json` a NUL-terminated string.
+/// `e` is a live handle; `account_json` is a NUL-terminated string; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_create_account(
     e: *const bo_engine,
@@ -267,7 +269,8 @@ pub unsafe extern "C" fn bo_engine_create_account(
 /// An account, as JSON `Account`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_account(
     e: *const bo_engine,
@@ -280,7 +283,8 @@ pub unsafe extern "C" fn bo_engine_account(
 /// Sets an account's default contact handles (JSON `Contacts`); the account as JSON `Account`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_set_contacts(
     e: *const bo_engine,
@@ -298,7 +302,8 @@ pub unsafe extern "C" fn bo_engine_set_contacts(
 /// decides where exclusive-model refunds go. The account as JSON `Account`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_set_outstanding(
     e: *const bo_engine,
@@ -316,7 +321,8 @@ pub unsafe extern "C" fn bo_engine_set_outstanding(
 /// returns the first result. The journal entry as JSON `Transfer`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_fund(
     e: *const bo_engine,
@@ -335,7 +341,8 @@ pub unsafe extern "C" fn bo_engine_fund(
 /// An account's balance, reserved and available amounts, as JSON `Balance`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_balance(
     e: *const bo_engine,
@@ -349,7 +356,8 @@ pub unsafe extern "C" fn bo_engine_balance(
 /// `StatementLine`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_statement(
     e: *const bo_engine,
@@ -367,7 +375,8 @@ pub unsafe extern "C" fn bo_engine_statement(
 /// `drop_at_unix_ms`; the entry as JSON `PendingDeletion`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_add_pending_deletion(
     e: *const bo_engine,
@@ -384,7 +393,8 @@ pub unsafe extern "C" fn bo_engine_add_pending_deletion(
 /// A name's pending-delete entry as JSON `PendingDeletion`, or `null` when it is not listed.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_pending_deletion(
     e: *const bo_engine,
@@ -419,7 +429,9 @@ pub unsafe extern "C" fn bo_engine_withdraw_pending_deletion(
 /// `ImportReport`. One transaction: an error changes nothing.
 ///
 /// # Safety
-/// As above; `bytes` points to `len` readable bytes (it may be NULL when `len` is 0).
+/// `e` is a live handle; `bytes` points to `len` readable bytes (it may be NULL when `len` is
+/// 0); `options_json` is NULL or a NUL-terminated string; `out` points to storage for one
+/// pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_import_pending_list(
     e: *const bo_engine,
@@ -446,7 +458,8 @@ pub unsafe extern "C" fn bo_engine_import_pending_list(
 /// `SearchResult`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_search_pending(
     e: *const bo_engine,
@@ -462,7 +475,8 @@ pub unsafe extern "C" fn bo_engine_search_pending(
 /// `Subscription`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_subscribe_alerts(
     e: *const bo_engine,
@@ -477,7 +491,7 @@ pub unsafe extern "C" fn bo_engine_subscribe_alerts(
 /// Ends one of an account's alert subscriptions.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; `account` is a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_unsubscribe_alerts(
     e: *const bo_engine,
@@ -490,7 +504,8 @@ pub unsafe extern "C" fn bo_engine_unsubscribe_alerts(
 /// An account's alert subscriptions, as a JSON array of `Subscription`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_alert_subscriptions(
     e: *const bo_engine,
@@ -504,7 +519,8 @@ pub unsafe extern "C" fn bo_engine_alert_subscriptions(
 /// "lite": false, "contacts": {…}, "idempotency_key": "…"}`); the backorder as JSON `Backorder`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_place_backorder(
     e: *const bo_engine,
@@ -520,7 +536,8 @@ pub unsafe extern "C" fn bo_engine_place_backorder(
 /// `BO_BACKORDER_NOT_FOUND`).
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_backorder(
     e: *const bo_engine,
@@ -534,7 +551,8 @@ pub unsafe extern "C" fn bo_engine_backorder(
 /// Every backorder of the account, oldest first, as a JSON array of `Backorder`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_backorders(
     e: *const bo_engine,
@@ -547,7 +565,8 @@ pub unsafe extern "C" fn bo_engine_backorders(
 /// Changes a backorder's contact handles (JSON `Contacts`); the backorder as JSON `Backorder`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_modify_backorder(
     e: *const bo_engine,
@@ -570,7 +589,8 @@ pub unsafe extern "C" fn bo_engine_modify_backorder(
 /// `idempotency_key` (NULL: none) a repeat returns the first result.
 ///
 /// # Safety
-/// As above; `idempotency_key` NULL or a NUL-terminated string.
+/// `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+/// NULL); `out` points to storage for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_cancel_backorder(
     e: *const bo_engine,
@@ -594,7 +614,8 @@ pub unsafe extern "C" fn bo_engine_cancel_backorder(
 /// With an `idempotency_key` (NULL: none) a repeat returns the first result.
 ///
 /// # Safety
-/// As above; `idempotency_key` NULL or a NUL-terminated string.
+/// `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+/// NULL); `out` points to storage for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_pay(
     e: *const bo_engine,
@@ -618,7 +639,8 @@ pub unsafe extern "C" fn bo_engine_pay(
 /// With an `idempotency_key` (NULL: none) a repeat returns the first result.
 ///
 /// # Safety
-/// As above; `idempotency_key` NULL or a NUL-terminated string.
+/// `e` is a live handle; text arguments are NUL-terminated strings (`idempotency_key` may be
+/// NULL); `out` points to storage for one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_bid(
     e: *const bo_engine,
@@ -641,7 +663,8 @@ pub unsafe extern "C" fn bo_engine_bid(
 /// The auction of the account's backorder `id`, as JSON `AuctionView`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_auction(
     e: *const bo_engine,
@@ -656,7 +679,8 @@ pub unsafe extern "C" fn bo_engine_auction(
 /// as JSON `TickReport`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_tick(e: *const bo_engine, out: *mut *mut c_char) -> bo_status {
     respond(e, out, |e| e.tick())
@@ -687,7 +711,8 @@ pub unsafe extern "C" fn bo_engine_next_wake(
 /// Up to `limit` outbox events after sequence number `after`, as a JSON array of `Event`.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_events(
     e: *const bo_engine,
@@ -701,7 +726,7 @@ pub unsafe extern "C" fn bo_engine_events(
 /// Acknowledges the outbox events up to sequence number `upto`: they may be pruned.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_ack_events(e: *const bo_engine, upto: u64) -> bo_status {
     run(e, |e| e.ack_events(upto))
@@ -711,7 +736,8 @@ pub unsafe extern "C" fn bo_engine_ack_events(e: *const bo_engine, upto: u64) ->
 /// `AuditReport` (`"problems": []` when clean).
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_audit(e: *const bo_engine, out: *mut *mut c_char) -> bo_status {
     respond(e, out, |e| e.audit())
@@ -720,7 +746,8 @@ pub unsafe extern "C" fn bo_engine_audit(e: *const bo_engine, out: *mut *mut c_c
 /// How many backorders are in each status, as a JSON object from status string to count.
 ///
 /// # Safety
-/// As above.
+/// `e` is a live handle; text arguments are NUL-terminated strings; `out` points to storage for
+/// one pointer.
 #[no_mangle]
 pub unsafe extern "C" fn bo_engine_status_counts(
     e: *const bo_engine,
