@@ -11,8 +11,7 @@ use engine::core::alert::NewSubscription;
 use engine::core::catalog::ImportOptions;
 use engine::core::search::SearchQuery;
 use engine::{
-    CatchOutcome, Contacts, Engine, Error, ManualClock, NewAccount, PlaceBackorder,
-    SimulatedRegistry, TldPolicy,
+    CatchOutcome, Contacts, Engine, Error, ManualClock, NewAccount, PlaceBackorder, TldPolicy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -86,27 +85,15 @@ struct Simulation {
 }
 
 fn open_simulated(url: &str, sim: Simulation) -> Result<Box<bo_engine>, Error> {
-    let clock = ManualClock::new(time(sim.start_unix_ms, "start_unix_ms")?);
-    let mut registry = SimulatedRegistry::new(sim.seed);
-    if let Some(p) = sim.catch_permille {
-        registry = registry.with_catch_permille(p);
+    let (engine, clock) = engine::calls::Simulation {
+        start: time(sim.start_unix_ms, "start_unix_ms")?,
+        seed: sim.seed,
+        catch_permille: sim.catch_permille,
+        contested_catch_permille: sim.contested_catch_permille,
+        not_dropped_permille: sim.not_dropped_permille,
+        outcomes: sim.outcomes,
     }
-    if let Some(p) = sim.contested_catch_permille {
-        registry = registry.with_contested_catch_permille(p);
-    }
-    if let Some(p) = sim.not_dropped_permille {
-        registry = registry.with_not_dropped_permille(p);
-    }
-    for (domain, outcome) in sim.outcomes {
-        let name = engine::core::DomainName::parse(&domain)?;
-        registry.set_outcome(name.as_str(), outcome);
-    }
-    let engine = Engine::builder()
-        .url(url)
-        .clock(clock.clone())
-        .seed(sim.seed)
-        .registry(Box::new(registry))
-        .build()?;
+    .open(url)?;
     Ok(Box::new(bo_engine {
         engine,
         clock: Some(clock),

@@ -10,6 +10,7 @@
 //! Hosts use [`Engine`]; the rules live in [`backorder_core`].
 #![warn(missing_docs)]
 
+pub mod calls;
 pub mod catalog;
 pub mod clock;
 pub mod engine;
