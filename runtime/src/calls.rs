@@ -99,6 +99,11 @@ fn arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, 
     serde_json::from_value(value).map_err(|e| invalid(format!("{name}: {e}")))
 }
 
+/// A record from JSON text: [`Error::InvalidArgument`] naming what does not fit.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| invalid(format!("not the expected JSON: {e}")))
+}
+
 fn encode<T: Serialize>(value: T) -> Result<String, Error> {
     serde_json::to_string(&value).map_err(|e| Error::Internal(format!("cannot encode: {e}")))
 }
