@@ -6,7 +6,7 @@
  *
  * Both programs do the same work: ROUNDS rounds, each on a fresh in-memory engine with ACCOUNTS
  * funded customers, placing CALLS backorders (customer i % ACCOUNTS, name i), and print the
- * median nanoseconds per placement. scripts/bench-ffi builds and runs both, alternated.
+ * median nanoseconds per placement. scripts/bench-bindings builds and runs both, alternated.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>

@@ -1,5 +1,5 @@
 //! Placing backorders from Rust directly: the baseline for the bindings' per-call overhead
-//! (`benches/c/place_overhead.c` does the same placements through the C ABI; scripts/bench-ffi
+//! (`benches/c/place_overhead.c` does the same placements through the C ABI; scripts/bench-bindings
 //! runs both). ROUNDS rounds, each on a fresh in-memory engine with ACCOUNTS funded customers,
 //! placing CALLS backorders (customer i % ACCOUNTS, name i); prints the median nanoseconds per
 //! placement. A second figure encodes each placed backorder as JSON as well, which is what the C

@@ -17,12 +17,13 @@ Every call is one engine transaction and runs without the GIL. Amounts are ``dec
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from . import _backorder
 
@@ -379,43 +380,56 @@ T = TypeVar("T")
 
 
 def _time(text: str) -> datetime:
-    # The engine writes RFC 3339 in UTC with up to nine fraction digits; Python keeps six.
-    head, _, rest = text.rstrip("Z").partition(".")
-    micros = (rest + "000000")[:6] if rest else "0"
-    return datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(
-        microsecond=int(micros), tzinfo=timezone.utc
-    )
+    # The engine writes RFC 3339 in UTC ("...Z") with 0, 3, 6 or 9 fraction digits; Python
+    # keeps six.
+    if len(text) > 27:  # nine fraction digits
+        text = text[:26] + "Z"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _convert(kind: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(kind)
-    if origin is typing.Union:
-        inner = [k for k in typing.get_args(kind) if k is not type(None)]
-        return _convert(inner[0], value)
-    if origin in (list, List):
-        (item,) = typing.get_args(kind)
-        return [_convert(item, v) for v in value]
-    if origin in (dict, Dict):
-        _, item = typing.get_args(kind)
-        return {k: _convert(item, v) for k, v in value.items()}
-    if kind is Decimal:
-        return Decimal(value)
-    if kind is datetime:
-        return _time(value)
-    if dataclasses.is_dataclass(kind):
-        return _record(typing.cast(Type[Any], kind), value)
+def _identity(value: Any) -> Any:
     return value
 
 
-def _record(cls: Type[T], data: Mapping[str, Any]) -> T:
+Converter = typing.Callable[[Any], Any]
+
+
+@functools.lru_cache(maxsize=None)
+def _converter(kind: Any) -> Converter:
+    """How to turn a JSON value into `kind`, worked out once per annotation."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Union:
+        inner = _converter([k for k in typing.get_args(kind) if k is not type(None)][0])
+        return lambda v: None if v is None else inner(v)
+    if origin in (list, List):
+        item = _converter(typing.get_args(kind)[0])
+        return lambda v: [item(x) for x in v]
+    if origin in (dict, Dict):
+        value = _converter(typing.get_args(kind)[1])
+        return lambda v: {k: value(x) for k, x in v.items()}
+    if kind is Decimal:
+        return Decimal
+    if kind is datetime:
+        return _time
+    if dataclasses.is_dataclass(kind):
+        return lambda v: _record(typing.cast(Type[Any], kind), v)
+    return _identity
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(cls: Any) -> Tuple[Dict[str, Converter], ...]:
+    # A dataclass's annotations are evaluated once, into one converter a field.
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(typing.cast(Any, cls))}
-    unknown = set(data) - names
-    if unknown:
-        raise ERRORS["INTERNAL"](f"{cls.__name__} has no fields {sorted(unknown)}")
-    return cls(**{name: _convert(hints[name], data.get(name)) for name in names})
+    return ({f.name: _converter(hints[f.name]) for f in dataclasses.fields(cls)},)
+
+
+def _record(cls: Type[T], data: Mapping[str, Any]) -> T:
+    (fields,) = _fields(typing.cast(Any, cls))
+    if any(key not in fields for key in data):
+        unknown = sorted(set(data) - set(fields))
+        raise ERRORS["INTERNAL"](f"{cls.__name__} has no fields {unknown}")
+    get = data.get
+    return cls(**{name: convert(get(name)) for name, convert in fields.items()})
 
 
 @dataclass(frozen=True)
