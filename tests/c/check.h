@@ -55,6 +55,14 @@ static inline int same_amount(const char *a, const char *b) {
   return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* The engine's audit finds nothing wrong. */
+static inline void expect_audit_clean(bo_engine *e) {
+  char *doc = NULL;
+  EXPECT(BO_OK, bo_engine_audit(e, &doc));
+  CHECK(doc != NULL && strstr(doc, "\"problems\":[]") != NULL, "audit: %s", doc);
+  bo_string_free(doc);
+}
+
 /* Ends a test program: 0 when every check held. */
 static inline int finish(const char *what) {
   if (failures > 0) {
