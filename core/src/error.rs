@@ -43,6 +43,43 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in number order: what the bindings check their own tables against.
+    pub const ALL: [ErrorCode; 30] = {
+        use ErrorCode::*;
+        [
+            InvalidDomainName,
+            UnknownTld,
+            InvalidCurrency,
+            InvalidAmount,
+            CurrencyMismatch,
+            InvalidArgument,
+            AccountNotFound,
+            AccountExists,
+            BackorderNotFound,
+            AuctionNotFound,
+            ReservationNotFound,
+            InsufficientFunds,
+            IdempotencyConflict,
+            ReservationResolved,
+            CaptureExceedsReservation,
+            InvalidTransition,
+            StatusDoesNotAllow,
+            PlacementClosed,
+            CancellationClosed,
+            CancellationNotAllowed,
+            DuplicateBackorder,
+            NameAlreadyBackordered,
+            PremiumName,
+            LiteNotOffered,
+            AuctionNotOpen,
+            BidTooLow,
+            PaymentNotDue,
+            Store,
+            Registry,
+            Internal,
+        ]
+    };
+
     /// The code's name, e.g. `INSUFFICIENT_FUNDS`.
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
@@ -274,3 +311,18 @@ impl Error {
 
 /// Shorthand for results of the core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod code_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_listed_once_in_number_order_with_its_own_name() {
+        let numbers: Vec<u32> = ErrorCode::ALL.iter().map(|c| *c as u32).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+}

@@ -75,41 +75,56 @@ pub enum bo_status {
     BO_INTERNAL = 999,
 }
 
+/// The status of an engine error code (a `const fn`, so the check below runs at compile time).
+const fn status_of(code: ErrorCode) -> bo_status {
+    use bo_status::*;
+    match code {
+        ErrorCode::InvalidDomainName => BO_INVALID_DOMAIN_NAME,
+        ErrorCode::UnknownTld => BO_UNKNOWN_TLD,
+        ErrorCode::InvalidCurrency => BO_INVALID_CURRENCY,
+        ErrorCode::InvalidAmount => BO_INVALID_AMOUNT,
+        ErrorCode::CurrencyMismatch => BO_CURRENCY_MISMATCH,
+        ErrorCode::InvalidArgument => BO_INVALID_ARGUMENT,
+        ErrorCode::AccountNotFound => BO_ACCOUNT_NOT_FOUND,
+        ErrorCode::AccountExists => BO_ACCOUNT_EXISTS,
+        ErrorCode::BackorderNotFound => BO_BACKORDER_NOT_FOUND,
+        ErrorCode::AuctionNotFound => BO_AUCTION_NOT_FOUND,
+        ErrorCode::ReservationNotFound => BO_RESERVATION_NOT_FOUND,
+        ErrorCode::InsufficientFunds => BO_INSUFFICIENT_FUNDS,
+        ErrorCode::IdempotencyConflict => BO_IDEMPOTENCY_CONFLICT,
+        ErrorCode::ReservationResolved => BO_RESERVATION_RESOLVED,
+        ErrorCode::CaptureExceedsReservation => BO_CAPTURE_EXCEEDS_RESERVATION,
+        ErrorCode::InvalidTransition => BO_INVALID_TRANSITION,
+        ErrorCode::StatusDoesNotAllow => BO_STATUS_DOES_NOT_ALLOW,
+        ErrorCode::PlacementClosed => BO_PLACEMENT_CLOSED,
+        ErrorCode::CancellationClosed => BO_CANCELLATION_CLOSED,
+        ErrorCode::CancellationNotAllowed => BO_CANCELLATION_NOT_ALLOWED,
+        ErrorCode::DuplicateBackorder => BO_DUPLICATE_BACKORDER,
+        ErrorCode::NameAlreadyBackordered => BO_NAME_ALREADY_BACKORDERED,
+        ErrorCode::PremiumName => BO_PREMIUM_NAME,
+        ErrorCode::LiteNotOffered => BO_LITE_NOT_OFFERED,
+        ErrorCode::AuctionNotOpen => BO_AUCTION_NOT_OPEN,
+        ErrorCode::BidTooLow => BO_BID_TOO_LOW,
+        ErrorCode::PaymentNotDue => BO_PAYMENT_NOT_DUE,
+        ErrorCode::Store => BO_STORE,
+        ErrorCode::Registry => BO_REGISTRY,
+        ErrorCode::Internal => BO_INTERNAL,
+    }
+}
+
+// Every status carries its engine code's number: C programs compare them with the codes the
+// other bindings report.
+const _: () = {
+    let mut i = 0;
+    while i < ErrorCode::ALL.len() {
+        assert!(status_of(ErrorCode::ALL[i]) as u32 == ErrorCode::ALL[i] as u32);
+        i += 1;
+    }
+};
+
 impl From<ErrorCode> for bo_status {
     fn from(code: ErrorCode) -> bo_status {
-        use bo_status::*;
-        match code {
-            ErrorCode::InvalidDomainName => BO_INVALID_DOMAIN_NAME,
-            ErrorCode::UnknownTld => BO_UNKNOWN_TLD,
-            ErrorCode::InvalidCurrency => BO_INVALID_CURRENCY,
-            ErrorCode::InvalidAmount => BO_INVALID_AMOUNT,
-            ErrorCode::CurrencyMismatch => BO_CURRENCY_MISMATCH,
-            ErrorCode::InvalidArgument => BO_INVALID_ARGUMENT,
-            ErrorCode::AccountNotFound => BO_ACCOUNT_NOT_FOUND,
-            ErrorCode::AccountExists => BO_ACCOUNT_EXISTS,
-            ErrorCode::BackorderNotFound => BO_BACKORDER_NOT_FOUND,
-            ErrorCode::AuctionNotFound => BO_AUCTION_NOT_FOUND,
-            ErrorCode::ReservationNotFound => BO_RESERVATION_NOT_FOUND,
-            ErrorCode::InsufficientFunds => BO_INSUFFICIENT_FUNDS,
-            ErrorCode::IdempotencyConflict => BO_IDEMPOTENCY_CONFLICT,
-            ErrorCode::ReservationResolved => BO_RESERVATION_RESOLVED,
-            ErrorCode::CaptureExceedsReservation => BO_CAPTURE_EXCEEDS_RESERVATION,
-            ErrorCode::InvalidTransition => BO_INVALID_TRANSITION,
-            ErrorCode::StatusDoesNotAllow => BO_STATUS_DOES_NOT_ALLOW,
-            ErrorCode::PlacementClosed => BO_PLACEMENT_CLOSED,
-            ErrorCode::CancellationClosed => BO_CANCELLATION_CLOSED,
-            ErrorCode::CancellationNotAllowed => BO_CANCELLATION_NOT_ALLOWED,
-            ErrorCode::DuplicateBackorder => BO_DUPLICATE_BACKORDER,
-            ErrorCode::NameAlreadyBackordered => BO_NAME_ALREADY_BACKORDERED,
-            ErrorCode::PremiumName => BO_PREMIUM_NAME,
-            ErrorCode::LiteNotOffered => BO_LITE_NOT_OFFERED,
-            ErrorCode::AuctionNotOpen => BO_AUCTION_NOT_OPEN,
-            ErrorCode::BidTooLow => BO_BID_TOO_LOW,
-            ErrorCode::PaymentNotDue => BO_PAYMENT_NOT_DUE,
-            ErrorCode::Store => BO_STORE,
-            ErrorCode::Registry => BO_REGISTRY,
-            ErrorCode::Internal => BO_INTERNAL,
-        }
+        status_of(code)
     }
 }
 

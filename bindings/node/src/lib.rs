@@ -19,6 +19,16 @@ fn error(e: engine::Error) -> napi::Error {
     )
 }
 
+/// The engine's error codes as [name, number] pairs, in number order: `CODES` in index.js is
+/// checked against it.
+#[napi]
+pub fn error_codes() -> Vec<(String, u32)> {
+    engine::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str().to_string(), *c as u32))
+        .collect()
+}
+
 /// An open engine.
 #[napi]
 pub struct NativeEngine {

@@ -69,10 +69,21 @@ impl NativeEngine {
     }
 }
 
+/// The engine's error codes as (name, number), in number order: the Python error classes are
+/// checked against it.
+#[pyfunction]
+fn error_codes() -> Vec<(&'static str, u32)> {
+    engine::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str(), *c as u32))
+        .collect()
+}
+
 /// The native module.
 #[pymodule]
 fn _backorder(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeEngine>()?;
+    m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

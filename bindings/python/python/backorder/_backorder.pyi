@@ -2,9 +2,12 @@
 
 from typing import final
 
-__all__ = ["NativeEngine", "NativeError", "__version__"]
+__all__ = ["NativeEngine", "NativeError", "__version__", "error_codes"]
 
 __version__: str
+
+def error_codes() -> list[tuple[str, int]]:
+    """The engine's error codes as (name, number), in number order."""
 
 class NativeError(Exception):
     """An engine error: args are (code name, code number, message)."""
