@@ -475,6 +475,47 @@ mod tests {
         );
     }
 
+    /// Another process changes only a ledger row this store kept (no transfer id taken, so no
+    /// id can clash): the write statement's own check must find it.
+    #[test]
+    fn a_kept_row_changed_alone_fails_the_write_that_rests_on_it() {
+        use backorder_core::ledger::{self, LedgerStore};
+        use backorder_core::{Currency, Money, Store};
+        let Some(url) = fresh_database("kept_row_alone") else {
+            return;
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let usd = |n: i64| Money::new(rust_decimal::Decimal::from(n), Currency::USD);
+        let (mut a, mut b) = (
+            PostgresStore::connect(&url).unwrap(),
+            PostgresStore::connect(&url).unwrap(),
+        );
+        a.defer_key_checks();
+        a.begin().unwrap();
+        ledger::open_customer(&mut a, "ann", Currency::USD).unwrap();
+        ledger::fund(&mut a, "f1", "ann", &usd(100), now).unwrap();
+        a.commit().unwrap();
+        // `b` rewrites ann's row alone (outside a transaction: one write, no journal row).
+        let mut ann = b.ledger_account("ann").unwrap().unwrap();
+        ann.credits_posted += rust_decimal::Decimal::from(50);
+        b.put_ledger_account(ann).unwrap();
+        a.begin().unwrap();
+        ledger::reserve(&mut a, "r1", "ann", &usd(10), None, now).unwrap();
+        let stale = a.commit().unwrap_err();
+        assert!(matches!(stale, Error::StoreConflict(_)), "{stale}");
+        // Nothing of the refused write stayed: the row is `b`'s, the journal has the funding.
+        let mut fresh = PostgresStore::connect(&url).unwrap();
+        let row = fresh.ledger_account("ann").unwrap().unwrap();
+        assert_eq!(
+            (row.credits_posted, row.debits_pending),
+            (
+                rust_decimal::Decimal::from(150),
+                rust_decimal::Decimal::ZERO
+            )
+        );
+        assert!(fresh.transfer_by_key("r1").unwrap().is_none());
+    }
+
     #[test]
     fn placeholders_and_passwords() {
         assert_eq!(

@@ -178,6 +178,9 @@ pub struct SqlStore<B: Backend> {
     /// Shared database: reservations the open transaction wrote, with their stored text, for
     /// the cache once it commits.
     tx_reservations_written: Vec<(Reservation, String)>,
+    /// Shared database: the text of each ledger account as the open transaction last wrote it,
+    /// for the cache once it commits (encoded once, for the write).
+    tx_ledger_texts: HashMap<Key, String>,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String> {
@@ -216,6 +219,35 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 }
 
 use Param::{Bool, Int, Ints, OptInt, OptInts, OptText, Text, Texts};
+
+/// The check of rows a transaction took from the shared cache: true when every ledger account
+/// (keys `?$k`, texts `?$t`) and reservation (ids `?$i`, texts `?$r`) still has that text. The
+/// write statement and the check after a rollback both use it. Scalar sub-selects, so that
+/// PostgreSQL looks each row up by its key (a join against `unnest` was planned as a scan).
+macro_rules! kept_rows_unchanged {
+    ($k:literal, $t:literal, $i:literal, $r:literal) => {
+        concat!(
+            "(SELECT count(*) FROM unnest(?",
+            $k,
+            "::text[], ?",
+            $t,
+            "::text[]) AS s(key, body) \
+               WHERE s.body = (SELECT l.body FROM ledger_accounts l WHERE l.key = s.key)) \
+               = cardinality(?",
+            $k,
+            "::text[]) \
+             AND (SELECT count(*) FROM unnest(?",
+            $i,
+            "::bigint[], ?",
+            $r,
+            "::text[]) AS s(id, body) \
+               WHERE s.body = (SELECT r.body FROM reservations r WHERE r.id = s.id)) \
+               = cardinality(?",
+            $i,
+            "::bigint[])"
+        )
+    };
+}
 
 /// `SELECT` of a journal row's columns, in the order [`transfer_from`] reads them, then `$rest`.
 macro_rules! select_transfers {
@@ -282,6 +314,7 @@ impl<B: Backend> SqlStore<B> {
             reading_keys: true,
             shared: SharedCache::default(),
             tx_reservations_written: Vec::new(),
+            tx_ledger_texts: HashMap::new(),
         };
         store.migrate()?;
         if store.db.owns_database() {
@@ -602,13 +635,13 @@ impl<B: Backend> SqlStore<B> {
             pending.iter().map(|t| t.backorder.map(sql_id)).collect();
         let t_times: Vec<String> = pending.iter().map(|t| time_text(t.at)).collect();
         let t_times: Vec<&str> = t_times.iter().map(String::as_str).collect();
-        let a_bodies = self
+        let a_texts = self
             .dirty_ledger
             .values()
             .map(to_json)
             .collect::<Result<Vec<_>>>()?;
         let a_keys: Vec<&str> = self.dirty_ledger.keys().map(|k| k.as_str()).collect();
-        let a_bodies: Vec<&str> = a_bodies.iter().map(String::as_str).collect();
+        let a_bodies: Vec<&str> = a_texts.iter().map(String::as_str).collect();
         let r_ids: Vec<i64> = self
             .dirty_reservations
             .keys()
@@ -632,7 +665,8 @@ impl<B: Backend> SqlStore<B> {
         };
         let r = run(
             &mut self.db,
-            "WITH t AS (INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
+            concat!(
+                "WITH t AS (INSERT INTO transfers (id, key, kind, debit, credit, amount, currency, \
                  pending_id, backorder, journalled_at) \
                SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], \
                  ?5::text[], ?6::text[], ?7::text[], ?8::bigint[], ?9::bigint[], ?10::text[])), \
@@ -643,15 +677,12 @@ impl<B: Backend> SqlStore<B> {
                SELECT * FROM unnest(?13::bigint[], ?14::text[]) \
                ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
              c AS (UPDATE counters SET value = ?15 \
-               WHERE name = 'transfer' AND ?16 AND value = ?17 RETURNING 1), \
-             la AS (SELECT count(*) AS n FROM unnest(?18::text[], ?19::text[]) AS s(key, body) \
-               WHERE s.body = (SELECT l.body FROM ledger_accounts l WHERE l.key = s.key)), \
-             lr AS (SELECT count(*) AS n FROM unnest(?20::bigint[], ?21::text[]) AS s(id, body) \
-               WHERE s.body = (SELECT r.body FROM reservations r WHERE r.id = s.id)) \
+               WHERE name = 'transfer' AND ?16 AND value = ?17 RETURNING 1) \
              SELECT backorder_cache_check( \
-               (SELECT count(*) FROM c) = CASE WHEN ?16 THEN 1 ELSE 0 END \
-               AND (SELECT n FROM la) = cardinality(?18::text[]) \
-               AND (SELECT n FROM lr) = cardinality(?20::bigint[]))",
+               (SELECT count(*) FROM c) = CASE WHEN ?16 THEN 1 ELSE 0 END AND ",
+                kept_rows_unchanged!(18, 19, 20, 21),
+                ")"
+            ),
             &[
                 Ints(&t_ids),
                 Texts(&t_keys),
@@ -692,6 +723,9 @@ impl<B: Backend> SqlStore<B> {
                 // The ledger accounts stay buffered until commit, as in `flush`.
                 let written = std::mem::take(&mut self.dirty_reservations);
                 if self.caches_shared() {
+                    // The same order as `a_texts`: the map did not change in between.
+                    let keys = self.dirty_ledger.keys().cloned();
+                    self.tx_ledger_texts.extend(keys.zip(a_texts));
                     self.tx_reservations_written
                         .extend(written.into_values().zip(r_bodies));
                 }
@@ -739,6 +773,7 @@ impl<B: Backend> SqlStore<B> {
         self.dirty_ledger.clear();
         self.dirty_reservations.clear();
         self.tx_reservations_written.clear();
+        self.tx_ledger_texts.clear();
         self.counters = self.counters_at_begin;
         self.end_transaction();
     }
@@ -804,10 +839,14 @@ impl<B: Backend> SqlStore<B> {
 
     /// After a commit on a shared database: what it wrote is what the database holds now.
     fn remember_committed(&mut self) -> Result<()> {
-        for (_, account) in self.dirty_ledger.drain() {
-            let text = to_json(&account)?;
+        for (key, account) in self.dirty_ledger.drain() {
+            let text = match self.tx_ledger_texts.remove(&key) {
+                Some(text) => text,
+                None => to_json(&account)?,
+            };
             self.shared.remember_ledger_account(account, text);
         }
+        self.tx_ledger_texts.clear();
         for (r, text) in self.tx_reservations_written.drain(..) {
             self.shared.remember_reservation(r, text);
         }
@@ -830,14 +869,11 @@ impl<B: Backend> SqlStore<B> {
             strs(&assumed.reservation_texts),
         );
         let fresh = self.int(
-            "SELECT CASE WHEN \
-               (SELECT count(*) FROM unnest(?1::text[], ?2::text[]) AS s(key, body) \
-                 WHERE s.body = (SELECT l.body FROM ledger_accounts l WHERE l.key = s.key)) \
-                 = cardinality(?1::text[]) \
-               AND (SELECT count(*) FROM unnest(?3::bigint[], ?4::text[]) AS s(id, body) \
-                 WHERE s.body = (SELECT r.body FROM reservations r WHERE r.id = s.id)) \
-                 = cardinality(?3::bigint[]) \
-             THEN 1 ELSE 0 END::bigint",
+            concat!(
+                "SELECT CASE WHEN ",
+                kept_rows_unchanged!(1, 2, 3, 4),
+                " THEN 1 ELSE 0 END::bigint"
+            ),
             &[
                 Texts(&keys),
                 Texts(&texts),
