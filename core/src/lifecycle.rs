@@ -226,6 +226,34 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order.
+    pub const ALL: [Reason; 24] = [
+        Reason::Placed,
+        Reason::MissingContacts,
+        Reason::ContactsCompleted,
+        Reason::ContactsRemoved,
+        Reason::DepositSecured,
+        Reason::InsufficientFunds,
+        Reason::DepositDeadlinePassed,
+        Reason::PaymentReceived,
+        Reason::PaymentDeadlinePassed,
+        Reason::NameBackorderedByAnother,
+        Reason::CancelledByCustomer,
+        Reason::NameWithdrawn,
+        Reason::DropStarted,
+        Reason::Caught,
+        Reason::Taken,
+        Reason::NotDropped,
+        Reason::Premium,
+        Reason::RegistryError,
+        Reason::AuctionScheduled,
+        Reason::AuctionWon,
+        Reason::AuctionLost,
+        Reason::AuctionUnpaid,
+        Reason::SecondChanceOffer,
+        Reason::SecondChanceLapsed,
+    ];
+
     /// The wire form, e.g. `PREMIUM`.
     pub fn as_str(self) -> &'static str {
         use Reason::*;

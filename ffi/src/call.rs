@@ -107,11 +107,25 @@ pub(crate) unsafe fn write_json<T: Serialize>(
     out: *mut *mut c_char,
     value: &T,
 ) -> Result<(), Error> {
+    write_text(out, |bytes| {
+        serde_json::to_writer(bytes, value)
+            .map_err(|e| Error::Internal(format!("cannot encode the result: {e}")))
+    })
+}
+
+/// Writes the JSON text `write` appends to a buffer as a string the caller frees with
+/// `bo_string_free`.
+///
+/// # Safety
+/// As [`write_json`].
+pub(crate) unsafe fn write_text(
+    out: *mut *mut c_char,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
     // Room for a backorder record at once (growing a small buffer copied it several times),
     // and for the NUL, so that the string is handed over without another copy.
     let mut bytes = Vec::with_capacity(1536);
-    serde_json::to_writer(&mut bytes, value)
-        .map_err(|e| Error::Internal(format!("cannot encode the result: {e}")))?;
+    write(&mut bytes)?;
     bytes.push(0);
     // serde_json escapes a NUL inside a string as \u0000: the text has none but the last.
     let c = CString::from_vec_with_nul(bytes)

@@ -14,6 +14,7 @@ pub mod calls;
 pub mod catalog;
 pub mod clock;
 pub mod engine;
+pub mod json;
 pub mod registry;
 pub mod store;
 
