@@ -69,6 +69,14 @@ def refusals(e: Engine) -> List[Callable[[], object]]:
         lambda: e.auction("ann", 42),
         lambda: e.set_time(START - timedelta(seconds=1)),
         lambda: e.pay("ann", 42),
+        # Wrong Python types reach the native calls as the engine's own refusal, not TypeError.
+        lambda: e.place_backorder(7, "x.com"),  # type: ignore[arg-type]
+        lambda: e.place_backorder("ann", "x.com", lite="yes"),  # type: ignore[arg-type]
+        lambda: e.place_backorder("ann", "x.com", contacts=("H-1",)),  # type: ignore[arg-type]
+        lambda: e.place_backorder("ann", "x.com", Contacts(owner=5)),  # type: ignore[arg-type]
+        lambda: e.backorder("ann", -1),
+        lambda: e.pay("ann", True),
+        lambda: e.cancel_backorder("ann", 1, idempotency_key=b"k"),  # type: ignore[arg-type]
     ]
 
 
@@ -87,6 +95,7 @@ def test_refused_calls_raise_their_class_and_change_nothing() -> None:
         backorder.BackorderNotFoundError,
         backorder.InvalidArgumentError,
         backorder.BackorderNotFoundError,
+        *[backorder.InvalidArgumentError] * 7,
     ]
     before = (e.balance("ann"), e.backorders("ann"), e.audit().transfers)
     for call, cls in zip(refusals(e), expected):
@@ -101,6 +110,21 @@ def test_refused_calls_raise_their_class_and_change_nothing() -> None:
     # A system-clock engine has no settable time.
     with pytest.raises(backorder.InvalidArgumentError):
         Engine.open().set_time(START)
+
+
+def test_a_backorder_is_an_immutable_record() -> None:
+    e = engine_with()
+    b = e.place_backorder("ann", "example.com", contacts=Contacts(tech="T-9"))
+    assert b == e.backorder("ann", b.id) and b != e.place_backorder("ann", "other.com")
+    assert e.backorders("ann")[0] == b
+    assert b.contacts == Contacts(tech="T-9") and b.price == backorder.Money(Decimal(49), "USD")
+    assert [(h.from_, h.to, h.reason) for h in b.history] == [(None, "REQUESTED", "PLACED")]
+    assert b.history[0].at == START and b.drop_at is None and b.paid == Decimal(0)
+    assert repr(b).startswith("Backorder(id=1, account='ann', domain='example.com', model='AUCTION'")
+    with pytest.raises(AttributeError):
+        b.status = "ACTIVE"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        hash(b)
 
 
 def test_threads_share_an_engine() -> None:

@@ -525,34 +525,9 @@ class PendingDeletion:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class Backorder:
-    """A backorder (an application, in HEXONET's words)."""
-
-    id: int
-    account: str
-    domain: str
-    model: str
-    status: str
-    lite: bool
-    contacts: Contacts
-    price: Money
-    drop_at: Optional[datetime]
-    finalization_at: Optional[datetime]
-    deposit_opens_at: Optional[datetime]
-    deposit_deadline_at: Optional[datetime]
-    deposit_retry_secs: int
-    created_at: datetime
-    updated_at: datetime
-    reservation: Optional[int]
-    low_balance_notified: bool
-    auction: Optional[int]
-    amount_due: Optional[Decimal]
-    pay_by: Optional[datetime]
-    paid: Decimal
-    auth_code: Optional[str]
-    registered_until: Optional[datetime]
-    history: List[HistoryEntry]
+Backorder = _backorder.Backorder
+"""A backorder (an application, in HEXONET's words): a native, immutable record whose attributes
+become Python values when read (see ``_backorder.pyi`` for each); equal when every one is."""
 
 
 @dataclass(frozen=True)
@@ -616,18 +591,6 @@ class AuditReport:
         return not self.problems
 
 
-def _history(data: Mapping[str, Any]) -> Dict[str, Any]:
-    out = dict(data)
-    out["from_"] = out.pop("from", None)
-    return out
-
-
-def _backorder_record(data: Mapping[str, Any]) -> Backorder:
-    fixed = dict(data)
-    fixed["history"] = [_history(h) for h in data.get("history", [])]
-    return _record(Backorder, fixed)
-
-
 def _utc(at: datetime, name: str) -> str:
     if not isinstance(at, datetime) or at.tzinfo is None:
         raise ERRORS["INVALID_ARGUMENT"](f"{name} must be a timezone-aware datetime")
@@ -640,13 +603,24 @@ def _amount(value: Decimal, name: str) -> str:
     return str(value)
 
 
+_NO_CONTACTS = Contacts()
+
+
+def _handles(contacts: Contacts) -> Tuple[Optional[str], Optional[str], Optional[str], Optional[str]]:
+    if not isinstance(contacts, Contacts):
+        raise ERRORS["INVALID_ARGUMENT"](
+            f"contacts must be backorder.Contacts (not {type(contacts).__name__})"
+        )
+    return (contacts.owner, contacts.admin, contacts.tech, contacts.billing)
+
+
 # --- the engine -----------------------------------------------------------------------------
 
 
 class Engine:
     """An open engine: its store, clock, registry and auctions. Safe to share between threads."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _backorder.NativeEngine) -> None:
         self._native = native
 
     @staticmethod
@@ -799,7 +773,7 @@ class Engine:
         """The account's alert subscriptions."""
         return typing.cast(List[Dict[str, Any]], self._call("alert_subscriptions", account=account))
 
-    # backorders
+    # backorders: native calls that answer native records (the hot path, no JSON between)
     def place_backorder(
         self,
         account: str,
@@ -809,44 +783,49 @@ class Engine:
         idempotency_key: Optional[str] = None,
     ) -> Backorder:
         """Places a backorder."""
-        request = {
-            "account": account,
-            "domain": domain,
-            "lite": lite,
-            "contacts": (contacts or Contacts()).to_json(),
-            "idempotency_key": idempotency_key,
-        }
-        return _backorder_record(self._call("place_backorder", request=request))
+        handles = _handles(contacts or _NO_CONTACTS)
+        try:
+            return self._native.place_backorder(account, domain, lite, handles, idempotency_key)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def backorder(self, account: str, id: int) -> Backorder:
         """One of the account's backorders."""
-        return _backorder_record(self._call("backorder", account=account, id=id))
+        try:
+            return self._native.backorder(account, id)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def backorders(self, account: str) -> List[Backorder]:
         """Every backorder of the account, oldest first."""
-        return [_backorder_record(b) for b in self._call("backorders", account=account)]
+        try:
+            return self._native.backorders(account)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def modify_backorder(self, account: str, id: int, contacts: Contacts) -> Backorder:
         """Changes a backorder's contact handles."""
-        return _backorder_record(
-            self._call("modify_backorder", account=account, id=id, contacts=contacts.to_json())
-        )
+        handles = _handles(contacts)
+        try:
+            return self._native.modify_backorder(account, id, handles)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def cancel_backorder(
         self, account: str, id: int, idempotency_key: Optional[str] = None
     ) -> Backorder:
         """Cancels a backorder (until its finalization date)."""
-        return _backorder_record(
-            self._call(
-                "cancel_backorder", account=account, id=id, idempotency_key=idempotency_key
-            )
-        )
+        try:
+            return self._native.cancel_backorder(account, id, idempotency_key)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def pay(self, account: str, id: int, idempotency_key: Optional[str] = None) -> Backorder:
         """Pays what is due on a backorder from the prepaid balance."""
-        return _backorder_record(
-            self._call("pay", account=account, id=id, idempotency_key=idempotency_key)
-        )
+        try:
+            return self._native.pay(account, id, idempotency_key)
+        except _backorder.NativeError as e:
+            _raise(e)
 
     def bid(
         self, account: str, id: int, max: Decimal, idempotency_key: Optional[str] = None
