@@ -1,7 +1,7 @@
 // Placing backorders through the Node package: the same placements as examples/place_overhead
 // (Rust) and benches/c/place_overhead.c, so that the difference per call is the binding's own
-// cost (argument conversion, the JSON round trip, the record's Dates). scripts/bench-bindings
-// runs it beside the others.
+// cost (argument checks and conversion, the whole Backorder object with its Dates made from the
+// native values). scripts/bench-bindings runs it beside the others.
 //
 // ROUNDS rounds, each on a fresh in-memory engine with ACCOUNTS funded customers, placing CALLS
 // backorders (customer i % ACCOUNTS, name i); prints the median nanoseconds per placement.

@@ -47,6 +47,17 @@ test('refused calls throw Errors with the code and change nothing', () => {
     [() => e.backorder('ann', 42), 'BACKORDER_NOT_FOUND'],
     [() => e.setTime(new Date(START.getTime() - 1000)), 'INVALID_ARGUMENT'],
     [() => Engine.open().setTime(START), 'INVALID_ARGUMENT'],
+    // Wrong JavaScript types reach the backorder calls as the engine's own refusal.
+    [() => e.placeBackorder(7, 'x.com'), 'INVALID_ARGUMENT'],
+    [() => e.placeBackorder('ann', 'x.com', { lite: 'yes' }), 'INVALID_ARGUMENT'],
+    [() => e.placeBackorder('ann', 'x.com', { contacts: 'H-1' }), 'INVALID_ARGUMENT'],
+    [() => e.placeBackorder('ann', 'x.com', { contacts: { owner: 5 } }), 'INVALID_ARGUMENT'],
+    [() => e.placeBackorder('ann', 'x.com', { idempotencyKey: 5 }), 'INVALID_ARGUMENT'],
+    [() => e.backorder('ann', -1), 'INVALID_ARGUMENT'],
+    [() => e.backorder('ann', 1.5), 'INVALID_ARGUMENT'],
+    [() => e.pay('ann', '1'), 'INVALID_ARGUMENT'],
+    [() => e.cancelBackorder('ann', 2 ** 53), 'INVALID_ARGUMENT'],
+    [() => e.modifyBackorder('ann', 1, null), 'BACKORDER_NOT_FOUND'],
   ]
   const before = JSON.stringify([e.balance('ann'), e.backorders('ann'), e.audit().transfers])
   for (const [call, code] of cases) {
