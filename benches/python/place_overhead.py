@@ -1,6 +1,7 @@
 """Placing backorders through the Python package: the same placements as
 examples/place_overhead (Rust) and benches/c/place_overhead.c, so that the difference per call is
-the binding's own cost (argument conversion and the native record). scripts/bench-bindings runs it beside the others.
+the binding's own cost (argument conversion and the native record). scripts/bench-bindings runs
+it beside the others.
 
 ROUNDS rounds, each on a fresh in-memory engine with ACCOUNTS funded customers, placing CALLS
 backorders (customer i % ACCOUNTS, name i); prints the median nanoseconds per placement. The

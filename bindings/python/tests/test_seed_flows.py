@@ -2,14 +2,15 @@
 Rust scenario (runtime/tests/seed_flows.rs) and the C one (tests/c/seed_flows.c): HEXONET's five
 steps with a private auction (.com, fee 49 USD) and Alibaba's pre-release (.info, 39 USD)."""
 
+import types
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
 import backorder
-from backorder import Contacts, Engine
+from backorder import Contacts, Engine, HistoryEntry, Money
 
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 
@@ -40,6 +41,42 @@ def events_of(e: Engine, backorder_id: int, kind: str) -> int:
     return sum(
         1 for ev in e.events(0, 100000) if ev.backorder == backorder_id and ev.kind["type"] == kind
     )
+
+
+def from_json(name: str, value: Any) -> Any:
+    """A backorder field as the engine's JSON has it, in the Python types the records use."""
+    if value is None:
+        return None
+    if name == "contacts":
+        return Contacts(**value)
+    if name == "price":
+        return Money(Decimal(value["amount"]), value["currency"])
+    if name == "history":
+        return [
+            HistoryEntry(backorder._time(h["at"]), h["from"], h["to"], h["reason"]) for h in value
+        ]
+    if name in ("amount_due", "paid"):
+        return Decimal(value)
+    if name.endswith("_at") or name in ("pay_by", "registered_until"):
+        return backorder._time(value)
+    return value
+
+
+def same_as_json(e: Engine, accounts: List[str]) -> None:
+    """The native Backorder records (src/records.rs) say exactly what the engine's JSON for the
+    same backorders says, with every field of it as an attribute."""
+    attributes = {
+        n for n, v in vars(backorder.Backorder).items() if isinstance(v, types.GetSetDescriptorType)
+    }
+    seen = 0
+    for account in accounts:
+        for b in e.backorders(account):
+            data = e._call("backorder", account=account, id=b.id)
+            assert set(data) == attributes
+            for name, value in data.items():
+                assert getattr(b, name) == from_json(name, value), name
+            seen += 1
+    assert seen > 0
 
 
 def test_hexonet_five_steps_with_exact_amounts() -> None:
@@ -147,6 +184,7 @@ def test_hexonet_five_steps_with_exact_amounts() -> None:
     kinds = [line.kind for line in e.statement("carol")]
     assert kinds == ["FUND", "RESERVE", "CHARGE", "CAPTURE"]
     assert e.audit().is_clean
+    same_as_json(e, ["alice", "bob", "carol", "dave", "erin"])
 
 
 def test_alibaba_pre_release_with_exact_amounts() -> None:
@@ -206,4 +244,5 @@ def test_alibaba_pre_release_with_exact_amounts() -> None:
     assert e.backorder("u3", turned).status == "FAILED"
     assert balance(e, "u3") == usd(100, 0, 100)
     assert e.audit().is_clean
+    same_as_json(e, ["u1", "u2", "u3"])
 
