@@ -1,7 +1,9 @@
 """The Python module: types at the boundary, every error class, state unchanged by a refused
 call, threads sharing an engine while calls run without the GIL, and a small drop day."""
 
+import sys
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Callable, List
@@ -148,6 +150,37 @@ def test_threads_share_an_engine() -> None:
     assert failures == []
     assert e.status_counts()["INCOMPLETE"] == 200
     assert e.audit().is_clean
+
+
+def test_a_long_call_lets_other_threads_run() -> None:
+    # With a switch interval far longer than the test, this thread gives up the GIL only where
+    # it blocks: if the import held the GIL, the other thread could not count during it.
+    e = Engine.open_simulated(START)
+    lines = "".join(f"name{i}.com;2026-03-09 19:00:00\n" for i in range(100_000))
+    counted = 0
+    stop = threading.Event()
+
+    def count() -> None:
+        nonlocal counted
+        while not stop.is_set():
+            counted += 1
+            time.sleep(0)  # gives the GIL back at once
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    counter = threading.Thread(target=count)
+    try:
+        counter.start()
+        time.sleep(0.01)
+        before = counted
+        report = e.import_pending_list(lines.encode())
+        during = counted - before
+    finally:
+        stop.set()
+        counter.join()
+        sys.setswitchinterval(interval)
+    assert report["added"] == 100_000
+    assert during > 0
 
 
 def test_a_small_drop_day() -> None:
