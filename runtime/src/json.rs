@@ -181,11 +181,13 @@ fn write_serde<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 
 /// A time as chrono's serde writes it (RFC 3339, `Z`, fractions of a second in 0, 3, 6 or 9
 /// digits as needed), for years 0 to 9999 without a leap second; any other time through chrono.
-fn write_time(out: &mut Vec<u8>, at: &DateTime<Utc>) {
+fn write_time(out: &mut Vec<u8>, time: &DateTime<Utc>) {
+    // Read from the naive time once: each of DateTime's own accessors applies the offset again.
+    let at = time.naive_utc();
     let year = at.year();
     let nano = at.nanosecond();
     if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
-        write_serde(out, at);
+        write_serde(out, time);
         return;
     }
     let two = |n: u32| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
