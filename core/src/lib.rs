@@ -18,6 +18,7 @@ pub mod backorder;
 pub mod catalog;
 pub mod catch;
 pub mod droplist;
+pub mod epp;
 pub mod error;
 pub mod event;
 pub mod key;
