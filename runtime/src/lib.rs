@@ -14,8 +14,10 @@ pub mod calls;
 pub mod catalog;
 pub mod clock;
 pub mod engine;
+pub mod epp;
 pub mod json;
 pub mod registry;
+pub mod simulator;
 pub mod store;
 
 pub use backorder_core as core;
