@@ -30,6 +30,7 @@ pub mod name;
 pub mod policy;
 pub mod registry;
 pub mod rng;
+pub mod schedule;
 pub mod search;
 pub mod secret;
 pub mod store;

@@ -1,0 +1,843 @@
+//! The drop-time scheduler (SPEC §6), sans-IO: given the time and what the registry answered, it
+//! says which registration attempts to send now, on which connection, and when to wake next.
+//!
+//! Each registry has a [`DropProfile`]: when it purges ([`DropSchedule`]: Verisign's daily
+//! batch, .se/.nu's daily release, CIRA's weekly session, or each name at its own instant), how
+//! many connections and commands a second it allows, how early to start, how long to keep
+//! trying, and whether to check before creating (one `<check>` covers several names) or create
+//! blind. Names are tried in priority order — more backorders first, then more value — round
+//! robin, so every name gets its turn within the rate. A name stops at success, at "taken by
+//! another registrar", or at the end of its window. For a batch whose order and exact start are
+//! unknown, the scheduler probes gently until it sees the first name drop, then takes that as
+//! the batch's real start: it goes to full rate and moves the window to follow.
+//!
+//! Guarantees, each a property test: never more commands on a connection in any second than the
+//! profile allows; never an attempt before a name's lead; never one after its terminal result.
+//!
+//! ```
+//! use backorder_core::schedule::{Approach, AttemptKind, DropProfile, Observation, Scheduler, Target, TargetState};
+//! use backorder_core::policy::DropSchedule;
+//! use chrono::{Duration, TimeZone, Utc};
+//!
+//! let drop = Utc.with_ymd_and_hms(2026, 3, 7, 18, 0, 0).unwrap();
+//! let profile = DropProfile::new(DropSchedule::ExactInstant, 1, 10, Approach::BlindCreate);
+//! let mut s = Scheduler::new(profile, vec![Target::new("example.org", drop, 2, 98.into())]);
+//! assert_eq!(s.next_wake(), Some(drop - Duration::seconds(2)));
+//! let attempts = s.poll(drop - Duration::seconds(2));
+//! assert_eq!(attempts[0].kind, AttemptKind::Create("example.org".into()));
+//! s.observe("example.org", Observation::Created, drop + Duration::milliseconds(3));
+//! assert!(matches!(s.state("example.org"), Some(TargetState::Caught { .. })));
+//! assert_eq!(s.next_wake(), None);
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::policy::DropSchedule;
+
+/// Check before creating, or create blind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Approach {
+    /// `<check>` up to this many names at once; create a name the moment a check shows it free.
+    CheckThenCreate {
+        /// Names a check command carries.
+        names_per_check: u32,
+    },
+    /// Send `<create>` until it succeeds or the name is taken.
+    BlindCreate,
+}
+
+/// How to catch a registry's drops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DropProfile {
+    /// When the registry purges.
+    pub schedule: DropSchedule,
+    /// Sessions the registry allows a registrar.
+    pub connections: u32,
+    /// Commands a second the registry allows on each session.
+    pub commands_per_second: u32,
+    /// Start this long before a name's expected purge.
+    pub lead: Duration,
+    /// Keep trying this long after the expected purge (for a batch: after its start, observed
+    /// or expected, plus the batch's own length).
+    pub window: Duration,
+    /// Check first or create blind.
+    pub approach: Approach,
+    /// Before a batch's start is seen, use only this share of the rate (thousandths).
+    pub probe_permille: u32,
+}
+
+impl DropProfile {
+    /// A profile starting 2 s ahead, trying for 60 s after the expected instant (a batch: its
+    /// length on top), probing at a fifth of the rate before a batch starts.
+    pub fn new(
+        schedule: DropSchedule,
+        connections: u32,
+        commands_per_second: u32,
+        approach: Approach,
+    ) -> DropProfile {
+        DropProfile {
+            schedule,
+            connections: connections.max(1),
+            commands_per_second: commands_per_second.max(1),
+            lead: Duration::seconds(2),
+            window: Duration::seconds(60),
+            approach,
+            probe_permille: 200,
+        }
+    }
+
+    /// When a name listed to drop at `nominal` is expected to be purged under this schedule.
+    pub fn expected_instant(&self, nominal: DateTime<Utc>) -> DateTime<Utc> {
+        let at_minute = |date: chrono::NaiveDate, minute: u32| {
+            let time = NaiveTime::from_num_seconds_from_midnight_opt((minute % 1440) * 60, 0)
+                .unwrap_or(NaiveTime::MIN);
+            Utc.from_utc_datetime(&date.and_time(time))
+        };
+        match &self.schedule {
+            DropSchedule::DailyBatch {
+                start_minute_utc, ..
+            } => at_minute(nominal.date_naive(), *start_minute_utc),
+            DropSchedule::DailyRelease { from_minute_utc } => {
+                at_minute(nominal.date_naive(), *from_minute_utc)
+            }
+            DropSchedule::Weekly {
+                weekday,
+                start_minute_utc,
+            } => {
+                let today = nominal.weekday().number_from_monday();
+                let ahead = (weekday.clamp(&1, &7) + 7 - today) % 7;
+                at_minute(
+                    nominal.date_naive() + Duration::days(i64::from(ahead)),
+                    *start_minute_utc,
+                )
+            }
+            DropSchedule::ExactInstant => nominal,
+        }
+    }
+
+    fn is_batch(&self) -> bool {
+        matches!(self.schedule, DropSchedule::DailyBatch { .. })
+    }
+
+    /// How long after the (expected or observed) start attempts go on.
+    fn span(&self) -> Duration {
+        match &self.schedule {
+            DropSchedule::DailyBatch { window_minutes, .. } => {
+                Duration::minutes(i64::from(*window_minutes)) + self.window
+            }
+            _ => self.window,
+        }
+    }
+}
+
+/// A name to catch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The name.
+    pub domain: String,
+    /// Its listed deletion time.
+    pub nominal_drop: DateTime<Utc>,
+    /// Backorders waiting on it.
+    pub backorders: u32,
+    /// Their total value.
+    pub value: Decimal,
+}
+
+impl Target {
+    /// A target.
+    pub fn new(
+        domain: &str,
+        nominal_drop: DateTime<Utc>,
+        backorders: u32,
+        value: Decimal,
+    ) -> Target {
+        Target {
+            domain: domain.into(),
+            nominal_drop,
+            backorders,
+            value,
+        }
+    }
+}
+
+/// What to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptKind {
+    /// `<domain:check>` of these names.
+    Check(Vec<String>),
+    /// `<domain:create>` of this name.
+    Create(String),
+}
+
+/// One command to send now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The session (0 to `connections - 1`).
+    pub connection: u32,
+    /// The command.
+    pub kind: AttemptKind,
+}
+
+/// What the registry said about a name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Observation {
+    /// A check: free to create.
+    Available,
+    /// Still pending delete.
+    NotYetDropped,
+    /// Registered by another registrar.
+    Taken,
+    /// Our create succeeded.
+    Created,
+    /// The attempt failed for another reason (rate limit, timeout, registry error): the name
+    /// is tried again.
+    Failed,
+}
+
+/// Where a name stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TargetState {
+    /// Before its lead.
+    Waiting,
+    /// Being tried.
+    Trying,
+    /// Ours.
+    Caught {
+        /// When the registry confirmed it.
+        at: DateTime<Utc>,
+    },
+    /// Another registrar's.
+    Taken {
+        /// When seen.
+        at: DateTime<Utc>,
+    },
+    /// Its window ended without a result.
+    WindowEnded,
+}
+
+impl TargetState {
+    /// Caught, taken or over.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            TargetState::Caught { .. } | TargetState::Taken { .. } | TargetState::WindowEnded
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    target: Target,
+    expected: DateTime<Utc>,
+    terminal: Option<TargetState>,
+    /// A command about it is out and unanswered.
+    in_flight: bool,
+    /// A check said it is free: create it next.
+    available: bool,
+}
+
+/// The scheduler for one registry.
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    profile: DropProfile,
+    entries: Vec<Entry>,
+    by_name: HashMap<String, usize>,
+    /// Entries in priority order.
+    order: Vec<usize>,
+    /// Where the round robin resumes.
+    cursor: usize,
+    /// Each connection's sends within the last second.
+    sends: Vec<VecDeque<DateTime<Utc>>>,
+    /// A batch's start as observed (the first drop seen).
+    observed_start: Option<DateTime<Utc>>,
+}
+
+fn second() -> Duration {
+    Duration::seconds(1)
+}
+
+impl Scheduler {
+    /// A scheduler for `targets` (a name listed twice is kept once, with the first entry).
+    pub fn new(profile: DropProfile, targets: Vec<Target>) -> Scheduler {
+        let mut entries = Vec::new();
+        let mut by_name = HashMap::new();
+        for target in targets {
+            let key = target.domain.to_ascii_lowercase();
+            if by_name.contains_key(&key) {
+                continue;
+            }
+            by_name.insert(key, entries.len());
+            entries.push(Entry {
+                expected: profile.expected_instant(target.nominal_drop),
+                target,
+                terminal: None,
+                in_flight: false,
+                available: false,
+            });
+        }
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&entries[a].target, &entries[b].target);
+            y.backorders
+                .cmp(&x.backorders)
+                .then(y.value.cmp(&x.value))
+                .then(entries[a].expected.cmp(&entries[b].expected))
+                .then(x.domain.cmp(&y.domain))
+        });
+        let sends = (0..profile.connections).map(|_| VecDeque::new()).collect();
+        Scheduler {
+            profile,
+            entries,
+            by_name,
+            order,
+            cursor: 0,
+            sends,
+            observed_start: None,
+        }
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &DropProfile {
+        &self.profile
+    }
+
+    /// A batch's start as seen from the first drop, once seen.
+    pub fn observed_start(&self) -> Option<DateTime<Utc>> {
+        self.observed_start
+    }
+
+    fn start_of(&self, e: &Entry) -> DateTime<Utc> {
+        e.expected - self.profile.lead
+    }
+
+    fn end_of(&self, e: &Entry) -> DateTime<Utc> {
+        let base = match self.observed_start {
+            Some(seen) if self.profile.is_batch() => seen.max(e.expected),
+            _ => e.expected,
+        };
+        base + self.profile.span()
+    }
+
+    /// How many commands a connection may send per second now.
+    fn rate(&self) -> usize {
+        let full = self.profile.commands_per_second as usize;
+        if self.profile.is_batch() && self.observed_start.is_none() {
+            ((full * self.profile.probe_permille as usize) / 1000).max(1)
+        } else {
+            full
+        }
+    }
+
+    fn prune(&mut self, now: DateTime<Utc>) {
+        for sends in &mut self.sends {
+            while sends.front().is_some_and(|t| *t <= now - second()) {
+                sends.pop_front();
+            }
+        }
+    }
+
+    /// Ends the windows that are over at `now`.
+    fn close_windows(&mut self, now: DateTime<Utc>) {
+        for i in 0..self.entries.len() {
+            let e = &self.entries[i];
+            if e.terminal.is_none() && !e.in_flight && now >= self.end_of(e) {
+                self.entries[i].terminal = Some(TargetState::WindowEnded);
+            }
+        }
+    }
+
+    fn active(&self, e: &Entry, now: DateTime<Utc>) -> bool {
+        e.terminal.is_none() && !e.in_flight && now >= self.start_of(e) && now < self.end_of(e)
+    }
+
+    /// The attempts to send at `now`, each on a connection with room in its rate.
+    pub fn poll(&mut self, now: DateTime<Utc>) -> Vec<Attempt> {
+        self.prune(now);
+        self.close_windows(now);
+        let rate = self.rate();
+        let mut attempts = Vec::new();
+        let mut connection = 0usize;
+        let mut room = |sends: &mut Vec<VecDeque<DateTime<Utc>>>| -> Option<u32> {
+            for k in 0..sends.len() {
+                let c = (connection + k) % sends.len();
+                if sends[c].len() < rate {
+                    sends[c].push_back(now);
+                    connection = c + 1;
+                    return Some(c as u32);
+                }
+            }
+            None
+        };
+        // Names a check found free are created first, in priority order.
+        let free: Vec<usize> = self
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i].available && self.active(&self.entries[i], now))
+            .collect();
+        for i in free {
+            let Some(c) = room(&mut self.sends) else {
+                return attempts;
+            };
+            self.entries[i].in_flight = true;
+            attempts.push(Attempt {
+                connection: c,
+                kind: AttemptKind::Create(self.entries[i].target.domain.clone()),
+            });
+        }
+        // Then the rest, round robin in priority order from where the last poll stopped.
+        let n = self.order.len();
+        let per_command = match self.profile.approach {
+            Approach::CheckThenCreate { names_per_check } => names_per_check.max(1) as usize,
+            Approach::BlindCreate => 1,
+        };
+        let mut batch: Vec<usize> = Vec::new();
+        let mut visited = 0;
+        while visited < n {
+            let i = self.order[(self.cursor + visited) % n];
+            visited += 1;
+            let e = &self.entries[i];
+            if !self.active(e, now) || e.available {
+                continue;
+            }
+            batch.push(i);
+            if batch.len() < per_command {
+                continue;
+            }
+            if !self.send(&mut batch, &mut room, &mut attempts) {
+                // Out of room: resume with this name next time.
+                self.cursor = (self.cursor + visited - 1) % n.max(1);
+                return attempts;
+            }
+        }
+        if !batch.is_empty() {
+            self.send(&mut batch, &mut room, &mut attempts);
+        }
+        self.cursor = (self.cursor + visited) % n.max(1);
+        attempts
+    }
+
+    /// Sends `batch` as one command if a connection has room; false when none has.
+    fn send(
+        &mut self,
+        batch: &mut Vec<usize>,
+        room: &mut impl FnMut(&mut Vec<VecDeque<DateTime<Utc>>>) -> Option<u32>,
+        attempts: &mut Vec<Attempt>,
+    ) -> bool {
+        let Some(c) = room(&mut self.sends) else {
+            batch.clear();
+            return false;
+        };
+        let names: Vec<String> = batch
+            .iter()
+            .map(|&i| {
+                self.entries[i].in_flight = true;
+                self.entries[i].target.domain.clone()
+            })
+            .collect();
+        let kind = match self.profile.approach {
+            Approach::CheckThenCreate { .. } => AttemptKind::Check(names),
+            Approach::BlindCreate => {
+                AttemptKind::Create(names.into_iter().next().unwrap_or_default())
+            }
+        };
+        attempts.push(Attempt {
+            connection: c,
+            kind,
+        });
+        batch.clear();
+        true
+    }
+
+    /// Takes the registry's answer about `domain` (for a check, one call per name).
+    pub fn observe(&mut self, domain: &str, observation: Observation, at: DateTime<Utc>) {
+        let Some(&i) = self.by_name.get(&domain.to_ascii_lowercase()) else {
+            return;
+        };
+        self.entries[i].in_flight = false;
+        if self.entries[i].terminal.is_some() {
+            return;
+        }
+        let dropped = matches!(
+            observation,
+            Observation::Available | Observation::Created | Observation::Taken
+        );
+        if dropped && self.profile.is_batch() && self.observed_start.is_none() {
+            self.observed_start = Some(at);
+        }
+        let e = &mut self.entries[i];
+        match observation {
+            Observation::Created => e.terminal = Some(TargetState::Caught { at }),
+            Observation::Taken => e.terminal = Some(TargetState::Taken { at }),
+            Observation::Available => e.available = true,
+            Observation::NotYetDropped => e.available = false,
+            Observation::Failed => {}
+        }
+    }
+
+    /// Where `domain` stands.
+    pub fn state(&self, domain: &str) -> Option<TargetState> {
+        let e = &self.entries[*self.by_name.get(&domain.to_ascii_lowercase())?];
+        Some(match e.terminal {
+            Some(t) => t,
+            None if e.in_flight || e.available => TargetState::Trying,
+            None => TargetState::Waiting,
+        })
+    }
+
+    /// Every name and where it stands.
+    pub fn states(&self) -> Vec<(String, TargetState)> {
+        self.entries
+            .iter()
+            .map(|e| {
+                (
+                    e.target.domain.clone(),
+                    self.state(&e.target.domain).unwrap_or(TargetState::Waiting),
+                )
+            })
+            .collect()
+    }
+
+    /// When a connection next has room: `None` when one has room now, else when the oldest
+    /// send of the connection that frees first ages out of its second.
+    fn room_at(&self) -> Option<DateTime<Utc>> {
+        let rate = self.rate();
+        let mut free: Option<DateTime<Utc>> = None;
+        for sends in &self.sends {
+            match sends.front() {
+                Some(oldest) if sends.len() >= rate => {
+                    let at = *oldest + second();
+                    free = Some(free.map_or(at, |f| f.min(at)));
+                }
+                _ => return None,
+            }
+        }
+        free
+    }
+
+    /// When `poll` next has work: a name's lead, a connection's rate freeing up while names
+    /// wait, or a window's end. `None` when every name has its result.
+    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
+        let mut wake: Option<DateTime<Utc>> = None;
+        let mut earliest = |t: DateTime<Utc>| {
+            wake = Some(wake.map_or(t, |w| w.min(t)));
+        };
+        let room_at = self.room_at();
+        for e in &self.entries {
+            if e.terminal.is_some() {
+                continue;
+            }
+            let (start, end) = (self.start_of(e), self.end_of(e));
+            if e.in_flight {
+                // Its answer comes by observe(); its window's end still matters after it.
+                earliest(end);
+                continue;
+            }
+            earliest(match room_at {
+                Some(free) => start.max(free),
+                None => start,
+            });
+            earliest(end);
+        }
+        wake
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+    use proptest::prelude::*;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 4, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn each_schedule_gives_its_expected_instant() {
+        let nominal = at(10, 30, 0); // a Wednesday
+        let p = |schedule| DropProfile::new(schedule, 1, 1, Approach::BlindCreate);
+        let verisign = DropSchedule::DailyBatch {
+            start_minute_utc: 19 * 60,
+            window_minutes: 60,
+        };
+        assert_eq!(p(verisign).expected_instant(nominal), at(19, 0, 0));
+        let se = DropSchedule::DailyRelease {
+            from_minute_utc: 4 * 60,
+        };
+        assert_eq!(p(se).expected_instant(nominal), at(4, 0, 0));
+        let cira = DropSchedule::Weekly {
+            weekday: 3,
+            start_minute_utc: 19 * 60,
+        };
+        assert_eq!(p(cira.clone()).expected_instant(nominal), at(19, 0, 0));
+        let thursday = nominal + Duration::days(1);
+        assert_eq!(
+            p(cira).expected_instant(thursday),
+            at(19, 0, 0) + Duration::days(7)
+        );
+        assert_eq!(
+            p(DropSchedule::ExactInstant).expected_instant(nominal),
+            nominal
+        );
+    }
+
+    #[test]
+    fn names_go_in_priority_order_and_checks_carry_several() {
+        let drop = at(18, 0, 0);
+        let targets = vec![
+            Target::new("low.org", drop, 1, 10.into()),
+            Target::new("top.org", drop, 5, 10.into()),
+            Target::new("rich.org", drop, 1, 500.into()),
+        ];
+        let profile = DropProfile::new(
+            DropSchedule::ExactInstant,
+            1,
+            10,
+            Approach::CheckThenCreate { names_per_check: 2 },
+        );
+        let mut s = Scheduler::new(profile, targets);
+        let first = s.poll(drop - Duration::seconds(2));
+        assert_eq!(
+            first.iter().map(|a| a.kind.clone()).collect::<Vec<_>>(),
+            vec![
+                AttemptKind::Check(vec!["top.org".into(), "rich.org".into()]),
+                AttemptKind::Check(vec!["low.org".into()]),
+            ]
+        );
+        // A name found free is created at once, before any further check.
+        let t = drop + Duration::milliseconds(10);
+        s.observe("top.org", Observation::Available, t);
+        s.observe("rich.org", Observation::NotYetDropped, t);
+        s.observe("low.org", Observation::NotYetDropped, t);
+        let next = s.poll(t);
+        assert_eq!(next[0].kind, AttemptKind::Create("top.org".into()));
+    }
+
+    #[test]
+    fn a_batch_is_probed_until_its_first_drop_then_worked_at_full_rate() {
+        let verisign = DropSchedule::DailyBatch {
+            start_minute_utc: 19 * 60,
+            window_minutes: 30,
+        };
+        let mut profile = DropProfile::new(verisign, 1, 10, Approach::BlindCreate);
+        profile.lead = Duration::seconds(60);
+        let names: Vec<Target> = (0..50)
+            .map(|i| Target::new(&format!("n{i}.com"), at(12, 0, 0), 1, 1.into()))
+            .collect();
+        let mut s = Scheduler::new(profile, names);
+        let t0 = at(18, 59, 0);
+        // Probing: 2 commands a second (a fifth of 10).
+        let probe = s.poll(t0);
+        assert_eq!(probe.len(), 2);
+        for a in &probe {
+            let AttemptKind::Create(n) = &a.kind else {
+                panic!()
+            };
+            s.observe(
+                n,
+                Observation::NotYetDropped,
+                t0 + Duration::milliseconds(20),
+            );
+        }
+        assert!(s.poll(t0 + Duration::milliseconds(500)).is_empty());
+        assert_eq!(s.next_wake(), Some(t0 + Duration::seconds(1)));
+        // The batch starts late, at 19:07; the first drop seen sets it.
+        let seen = at(19, 7, 0);
+        let a = s.poll(seen);
+        let AttemptKind::Create(n) = &a[0].kind else {
+            panic!()
+        };
+        s.observe(n, Observation::Created, seen + Duration::milliseconds(5));
+        assert_eq!(s.observed_start(), Some(seen + Duration::milliseconds(5)));
+        assert_eq!(s.poll(seen + Duration::seconds(2)).len(), 10);
+        // The window follows the observed start: still trying past 19:00 + 30 min + 60 s.
+        assert!(!s.poll(at(19, 31, 30)).is_empty());
+    }
+
+    /// What a simulated run gives: every attempt with its time, the scheduler at the end, and
+    /// when the registry first gave each name's terminal answer.
+    type Run = (
+        Vec<(DateTime<Utc>, Attempt)>,
+        Scheduler,
+        HashMap<String, DateTime<Utc>>,
+    );
+
+    /// A simulated registry for the property: each name truly drops at some moment around its
+    /// expected instant (maybe never), and maybe a competitor takes it a little after.
+    fn run(profile: DropProfile, targets: Vec<Target>, seed: u64) -> Run {
+        let mut rng = SplitMix64::new(seed);
+        let mut truth = HashMap::new();
+        for t in &targets {
+            let expected = profile.expected_instant(t.nominal_drop);
+            let drop = if rng.chance(100) {
+                None
+            } else {
+                Some(expected + Duration::milliseconds(rng.below(90_000) as i64 - 10_000))
+            };
+            let taken = rng
+                .chance(300)
+                .then(|| Duration::milliseconds(rng.below(2_000) as i64));
+            truth.insert(t.domain.to_ascii_lowercase(), (drop, taken));
+        }
+        let mut s = Scheduler::new(profile, targets);
+        let mut log = Vec::new();
+        let mut pending: Vec<(DateTime<Utc>, String, Observation)> = Vec::new();
+        // When each name's first terminal answer (created or taken) was handed over.
+        let mut ended: HashMap<String, DateTime<Utc>> = HashMap::new();
+        let mut now = match s.next_wake() {
+            Some(t) => t,
+            None => return (log, s, ended),
+        };
+        for _ in 0..200_000 {
+            pending.sort_by_key(|p| p.0);
+            while pending.first().is_some_and(|p| p.0 <= now) {
+                let (t, name, o) = pending.remove(0);
+                if matches!(o, Observation::Created | Observation::Taken) {
+                    ended.entry(name.to_ascii_lowercase()).or_insert(t);
+                }
+                s.observe(&name, o, t);
+            }
+            for attempt in s.poll(now) {
+                let latency = Duration::milliseconds(1 + rng.below(40) as i64);
+                let answer_at = now + latency;
+                let names = match &attempt.kind {
+                    AttemptKind::Check(ns) => ns.clone(),
+                    AttemptKind::Create(n) => vec![n.clone()],
+                };
+                for n in names {
+                    let (drop, taken) = truth[&n.to_ascii_lowercase()];
+                    let o = match drop {
+                        Some(d) if now >= d => match taken {
+                            Some(lag) if now >= d + lag => Observation::Taken,
+                            _ if matches!(attempt.kind, AttemptKind::Check(_)) => {
+                                Observation::Available
+                            }
+                            _ => Observation::Created,
+                        },
+                        _ if rng.chance(20) => Observation::Failed,
+                        _ => Observation::NotYetDropped,
+                    };
+                    pending.push((answer_at, n, o));
+                }
+                log.push((now, attempt));
+            }
+            let next = [s.next_wake(), pending.iter().map(|p| p.0).min()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(t) if t > now => now = t,
+                Some(_) => now += Duration::milliseconds(1),
+                None => break,
+            }
+        }
+        (log, s, ended)
+    }
+
+    fn profiles() -> impl Strategy<Value = DropProfile> {
+        (
+            prop_oneof![
+                Just(DropSchedule::ExactInstant),
+                Just(DropSchedule::DailyBatch {
+                    start_minute_utc: 19 * 60,
+                    window_minutes: 2
+                }),
+                Just(DropSchedule::DailyRelease {
+                    from_minute_utc: 4 * 60
+                }),
+                Just(DropSchedule::Weekly {
+                    weekday: 3,
+                    start_minute_utc: 19 * 60
+                }),
+            ],
+            1u32..4,
+            1u32..25,
+            prop_oneof![
+                Just(Approach::BlindCreate),
+                (1u32..6).prop_map(|n| Approach::CheckThenCreate { names_per_check: n }),
+            ],
+            0i64..5_000,
+            1i64..120,
+            0u32..1000,
+        )
+            .prop_map(
+                |(schedule, connections, cps, approach, lead_ms, window_s, probe)| {
+                    let mut p = DropProfile::new(schedule, connections, cps, approach);
+                    p.lead = Duration::milliseconds(lead_ms);
+                    p.window = Duration::seconds(window_s);
+                    p.probe_permille = probe;
+                    p
+                },
+            )
+    }
+
+    fn targets() -> impl Strategy<Value = Vec<Target>> {
+        proptest::collection::vec((0u32..40, 0i64..7_200, 1u32..5, 0i64..1000), 1..25).prop_map(
+            |v| {
+                v.into_iter()
+                    .map(|(n, offset, count, value)| {
+                        Target::new(
+                            &format!("name{n}.com"),
+                            at(18, 0, 0) + Duration::seconds(offset),
+                            count,
+                            value.into(),
+                        )
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn never_over_the_rate_never_before_the_lead_never_after_the_end(
+            profile in profiles(),
+            targets in targets(),
+            seed in any::<u64>(),
+        ) {
+            let (log, s, ended) = run(profile.clone(), targets, seed);
+            // Rate: at most `commands_per_second` sends on a connection in any one second.
+            let mut by_connection: HashMap<u32, Vec<DateTime<Utc>>> = HashMap::new();
+            for (t, a) in &log {
+                prop_assert!(a.connection < profile.connections);
+                by_connection.entry(a.connection).or_default().push(*t);
+            }
+            for times in by_connection.values() {
+                for (i, t) in times.iter().enumerate() {
+                    let within = times[i..].iter().take_while(|u| **u < *t + Duration::seconds(1)).count();
+                    prop_assert!(within <= profile.commands_per_second as usize, "{} sends within a second", within);
+                }
+            }
+            // Lead, and terminal results as the registry gave them.
+            for (t, a) in &log {
+                let names = match &a.kind {
+                    AttemptKind::Check(ns) => ns.clone(),
+                    AttemptKind::Create(n) => vec![n.clone()],
+                };
+                prop_assert!(!names.is_empty());
+                for n in names {
+                    let e = &s.entries[s.by_name[&n.to_ascii_lowercase()]];
+                    prop_assert!(*t >= e.expected - profile.lead, "{n} tried at {t} before its lead");
+                    if let Some(end) = ended.get(&n.to_ascii_lowercase()) {
+                        prop_assert!(*t < *end, "{n} tried at {t} after its result at {end}");
+                    }
+                }
+            }
+            // Every name ends with a result or its window over, and a name the registry gave
+            // us is ours.
+            prop_assert!(s.states().iter().all(|(_, st)| st.is_terminal()), "{:?}", s.states());
+            for (name, state) in s.states() {
+                if ended.contains_key(&name.to_ascii_lowercase()) {
+                    prop_assert!(matches!(state, TargetState::Caught { .. } | TargetState::Taken { .. }), "{name}: {state:?}");
+                }
+            }
+        }
+    }
+}
