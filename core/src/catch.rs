@@ -138,6 +138,42 @@ pub fn begin_drop<S: Store + ?Sized>(
     Ok(job)
 }
 
+/// The drops due from `from` to before `to` with backorders to catch for (ACTIVE, BACKORDERED or
+/// PROCESSING), by drop time then name: a catcher's plan. Reads the catalog's entries in the
+/// window and each one's backorders.
+pub fn upcoming_drops<S: Store + ?Sized>(
+    tx: &mut S,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<DropJob>> {
+    let mut entries: Vec<_> = tx
+        .pending_deletions()?
+        .into_iter()
+        .filter(|p| !p.withdrawn && p.drop_at >= from && p.drop_at < to)
+        .collect();
+    entries.sort_by(|a, b| a.drop_at.cmp(&b.drop_at).then(a.domain.cmp(&b.domain)));
+    let mut jobs = Vec::new();
+    for entry in entries {
+        let waiting = processing_for(
+            tx,
+            &entry.domain,
+            entry.drop_at,
+            &[Status::Active, Status::Backordered, Status::Processing],
+        )?;
+        let Some(first) = waiting.first() else {
+            continue;
+        };
+        jobs.push(DropJob {
+            domain: entry.domain.clone(),
+            drop_at: entry.drop_at,
+            model: first.model,
+            backorders: waiting.iter().map(|b| b.id).collect(),
+            value: waiting.iter().map(|b| b.price.amount).sum(),
+        });
+    }
+    Ok(jobs)
+}
+
 /// What happened to a drop, for the caller's figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DropResult {

@@ -60,6 +60,6 @@ pub use name::DomainName;
 pub use policy::{
     default_policies, AllocationModel, AuctionSettings, DropSchedule, PolicyTable, TldPolicy,
 };
-pub use registry::Registry;
+pub use registry::{CatchProgress, Registry};
 pub use secret::Secret;
 pub use store::{in_transaction, Store, WakeKey};

@@ -196,6 +196,9 @@ pub enum Observation {
     /// The attempt failed for another reason (rate limit, timeout, registry error): the name
     /// is tried again.
     Failed,
+    /// The registry will not let us have it (a premium price, our account at the registry
+    /// cannot pay): stop trying.
+    Refused,
 }
 
 /// Where a name stands.
@@ -215,6 +218,11 @@ pub enum TargetState {
         /// When seen.
         at: DateTime<Utc>,
     },
+    /// Refused by the registry (premium, billing).
+    Refused {
+        /// When seen.
+        at: DateTime<Utc>,
+    },
     /// Its window ended without a result.
     WindowEnded,
 }
@@ -224,7 +232,10 @@ impl TargetState {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            TargetState::Caught { .. } | TargetState::Taken { .. } | TargetState::WindowEnded
+            TargetState::Caught { .. }
+                | TargetState::Taken { .. }
+                | TargetState::Refused { .. }
+                | TargetState::WindowEnded
         )
     }
 }
@@ -473,6 +484,7 @@ impl Scheduler {
         match observation {
             Observation::Created => e.terminal = Some(TargetState::Caught { at }),
             Observation::Taken => e.terminal = Some(TargetState::Taken { at }),
+            Observation::Refused => e.terminal = Some(TargetState::Refused { at }),
             Observation::Available => e.available = true,
             Observation::NotYetDropped => e.available = false,
             Observation::Failed => {}

@@ -57,3 +57,40 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// The system clock shifted by an offset that can be moved: real time flows (timers and sockets
+/// are real), yet days between drops can be skipped. Clones share the offset.
+///
+/// ```
+/// use backorder::{Clock, OffsetClock};
+/// use chrono::{Duration, TimeZone, Utc};
+/// let drop = Utc.with_ymd_and_hms(2030, 1, 1, 19, 0, 0).unwrap();
+/// let clock = OffsetClock::at(drop - Duration::seconds(5));
+/// let now = clock.now();
+/// assert!(now >= drop - Duration::seconds(5) && now < drop);
+/// ```
+#[derive(Clone, Debug)]
+pub struct OffsetClock(Arc<Mutex<Duration>>);
+
+impl OffsetClock {
+    /// A clock reading `t` now and flowing from there.
+    pub fn at(t: DateTime<Utc>) -> OffsetClock {
+        OffsetClock(Arc::new(Mutex::new(t - Utc::now())))
+    }
+
+    /// Jumps so that it reads `t` now (forward only: an earlier `t` is ignored, time never goes
+    /// back).
+    pub fn jump_to(&self, t: DateTime<Utc>) {
+        let mut offset = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Utc::now();
+        if t > now + *offset {
+            *offset = t - now;
+        }
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -9,9 +9,9 @@ use backorder_core::rng::SplitMix64;
 use backorder_core::store::in_transaction;
 use backorder_core::{
     auction, backorder, catalog, catch, ledger, Account, AuctionHouse, AuctionView, AuditReport,
-    Backorder, Balance, CatchOutcome, Contacts, Currency, DomainName, Error, Event,
-    PendingDeletion, PlaceBackorder, PolicyTable, ProxyAuction, Registry, Result, Secret, Status,
-    Store, TldPolicy, Transfer, TransferKind, WakeKey, WakeOutcome,
+    Backorder, Balance, CatchOutcome, CatchProgress, Contacts, Currency, DomainName, DropJob,
+    DropResult, Error, Event, PendingDeletion, PlaceBackorder, PolicyTable, ProxyAuction, Registry,
+    Result, Secret, Status, Store, TldPolicy, Transfer, TransferKind, WakeKey, WakeOutcome,
 };
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -771,15 +771,21 @@ impl Engine {
             return Ok(());
         };
         report.drops += 1;
-        let outcome: CatchOutcome = {
+        let progress: CatchProgress = {
             let mut g = self.lock();
             let registry = &mut g.registry;
             match catch_unwind(AssertUnwindSafe(|| registry.attempt(&job, now))) {
-                Ok(o) => o,
+                Ok(p) => p,
                 Err(p) => CatchOutcome::RegistryError {
                     message: panic_message(p.as_ref()),
-                },
+                }
+                .into(),
             }
+        };
+        let outcome = match progress {
+            CatchProgress::Finished(outcome) => outcome,
+            // The registry works the drop on its own time: record_catch brings the outcome.
+            CatchProgress::Underway => return Ok(()),
         };
         let result = self.write(|tx, policies, _, _| {
             catch::record_outcome(tx, policies, now, domain, drop_at, &outcome)
@@ -791,6 +797,30 @@ impl Engine {
             report.auctions_scheduled += 1;
         }
         Ok(())
+    }
+
+    /// Records what a registry working a drop on its own time (the EPP catcher) found for
+    /// `domain`'s drop at `drop_at`: its PROCESSING backorders end as a catch (allocated, or to
+    /// auction) or FAILED. Backorders not PROCESSING yet (the name dropped before the engine's
+    /// tick reached it) are left alone: the catcher answers the tick's hand-over with the same
+    /// outcome. Repeating it changes nothing.
+    pub fn record_catch(
+        &self,
+        domain: &str,
+        drop_at: DateTime<Utc>,
+        outcome: &CatchOutcome,
+    ) -> Result<DropResult> {
+        let domain = DomainName::parse(domain)?;
+        self.write(|tx, policies, now, _| {
+            catch::record_outcome(tx, policies, now, &domain, drop_at, outcome)
+        })
+    }
+
+    /// The drops due from `from` to before `to` that have backorders to catch for (funded,
+    /// ACTIVE or BACKORDERED, or PROCESSING already): what a catcher plans its attempts from,
+    /// a little before each drop. Ordered by drop time, then name.
+    pub fn upcoming_drops(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<DropJob>> {
+        self.write(|tx, _, _, _| catch::upcoming_drops(tx, from, to))
     }
 
     /// Outbox events after the cursor `after`, at most `limit` (at-least-once: ack when delivered).

@@ -12,6 +12,7 @@
 
 pub mod calls;
 pub mod catalog;
+pub mod catcher;
 pub mod clock;
 pub mod engine;
 pub mod epp;
@@ -26,7 +27,7 @@ pub use backorder_core::{
     Currency, Error, ErrorCode, Event, EventKind, PlaceBackorder, Result, Status, TldPolicy,
     Transfer,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use engine::{full_contacts, Engine, EngineBuilder, NewAccount, StatementLine, TickReport};
 pub use registry::SimulatedRegistry;
 pub use store::open_store;

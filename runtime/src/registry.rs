@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use backorder_core::rng::hash64;
-use backorder_core::{CatchOutcome, DropJob, Registry};
+use backorder_core::{CatchOutcome, CatchProgress, DropJob, Registry};
 use chrono::{DateTime, Utc};
 
 /// Catches each name or loses it to competing registrars with seeded probabilities; names marked
@@ -90,7 +90,13 @@ impl SimulatedRegistry {
 }
 
 impl Registry for SimulatedRegistry {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
+        self.decide(job).into()
+    }
+}
+
+impl SimulatedRegistry {
+    fn decide(&mut self, job: &DropJob) -> CatchOutcome {
         self.attempts += 1;
         if self.premium.contains(job.domain.as_str()) {
             return CatchOutcome::Premium { price: None };

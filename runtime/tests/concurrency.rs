@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use backorder::core::rng::SplitMix64;
-use backorder::core::{CatchOutcome, DropJob, Registry};
+use backorder::core::{CatchProgress, DropJob, Registry};
 use backorder::{
     full_contacts, Clock, Currency, Engine, EventKind, ManualClock, NewAccount, PlaceBackorder,
     SimulatedRegistry, Status,
@@ -53,7 +53,7 @@ fn name(i: usize) -> (String, DateTime<Utc>) {
 struct Announced(SimulatedRegistry);
 
 impl Registry for Announced {
-    fn attempt(&mut self, job: &DropJob, now: DateTime<Utc>) -> CatchOutcome {
+    fn attempt(&mut self, job: &DropJob, now: DateTime<Utc>) -> CatchProgress {
         println!("ATTEMPT {} {}", job.domain, job.drop_at.to_rfc3339());
         self.0.attempt(job, now)
     }

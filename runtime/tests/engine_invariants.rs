@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use backorder::core::{rng::hash64, CatchOutcome, DropJob, Reason, Registry, TRANSITIONS};
+use backorder::core::{
+    rng::hash64, CatchOutcome, CatchProgress, DropJob, Reason, Registry, TRANSITIONS,
+};
 use backorder::{
     full_contacts, Backorder, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount,
     PlaceBackorder, Status,
@@ -30,12 +32,13 @@ const NAMES: [&str; 8] = [
 struct Dice(u64);
 
 impl Registry for Dice {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
-        match hash64(self.0, job.domain.as_str().as_bytes()) % 10 {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
+        let outcome = match hash64(self.0, job.domain.as_str().as_bytes()) % 10 {
             0..=5 => CatchOutcome::Caught,
             6 => CatchOutcome::Premium { price: None },
             _ => CatchOutcome::Taken,
-        }
+        };
+        outcome.into()
     }
 }
 

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use backorder::core::{
-    AuctionState, CatchOutcome, DropJob, Event, EventKind, Reason, RefundDestination, Registry,
-    TransferKind,
+    AuctionState, CatchOutcome, CatchProgress, DropJob, Event, EventKind, Reason,
+    RefundDestination, Registry, TransferKind,
 };
 use backorder::{
     full_contacts, Backorder, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount,
@@ -33,12 +33,13 @@ struct Script {
 }
 
 impl Registry for Script {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
         self.jobs.lock().unwrap().push(job.clone());
         self.outcomes
             .get(job.domain.as_str())
             .cloned()
             .unwrap_or(CatchOutcome::Taken)
+            .into()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use backorder::core::{CatchOutcome, DropJob, Registry};
+use backorder::core::{CatchOutcome, CatchProgress, DropJob, Registry};
 use chrono::{DateTime, Utc};
 
 /// A registry that answers from a script, by name (default: taken by another registrar).
@@ -11,11 +11,12 @@ use chrono::{DateTime, Utc};
 pub struct Scripted(pub HashMap<String, CatchOutcome>);
 
 impl Registry for Scripted {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchOutcome {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
         self.0
             .get(job.domain.as_str())
             .cloned()
             .unwrap_or(CatchOutcome::Taken)
+            .into()
     }
 }
 
