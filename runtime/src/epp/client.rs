@@ -3,7 +3,7 @@
 //! framing, the greeting, login, then commands each answered within a timeout.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backorder_core::epp::command::{ClientFrame, Command, Login};
 use backorder_core::epp::frame::{self, FrameReader};
@@ -120,6 +120,9 @@ pub struct Session {
     prefix: String,
     transactions: u64,
 }
+
+/// How long before a timed write [`Session::write_prepared_at`] stops sleeping and spins.
+pub const SPIN_AHEAD: Duration = Duration::from_micros(3000);
 
 /// A command written to bytes ahead of time, to be sent at an instant
 /// ([`Session::send_prepared`]): the encoding is off the critical path.
@@ -275,6 +278,25 @@ impl Session {
         self.stream.write_all(&prepared.bytes).await?;
         self.stream.flush().await?;
         Ok(())
+    }
+
+    /// Writes a prepared command at the instant `at`, not before, and says how late the write
+    /// finished (the frame handed to the kernel's socket). tokio's timer alone fires about a
+    /// millisecond late, so it sleeps until shortly before and spins the rest: this holds the
+    /// task's thread for up to [`SPIN_AHEAD`].
+    pub async fn write_prepared_at(
+        &mut self,
+        prepared: &Prepared,
+        at: Instant,
+    ) -> Result<Duration, SessionError> {
+        if let Some(early) = at.checked_sub(SPIN_AHEAD) {
+            tokio::time::sleep_until(early.into()).await;
+        }
+        while Instant::now() < at {
+            std::hint::spin_loop();
+        }
+        self.write_prepared(prepared).await?;
+        Ok(Instant::now().saturating_duration_since(at))
     }
 
     /// Reads the answer to a written command.
