@@ -321,12 +321,13 @@ fn years(node: Option<Node<'_, '_>>) -> Result<u8, EppError> {
         .text()
         .parse()
         .map_err(|_| unexpected(format!("period '{}' is not a number", period.text())))?;
-    match period.attribute("unit") {
+    let unit = period.attribute("unit");
+    match unit.as_deref() {
         Some("y") if (1..=99).contains(&n) => Ok(n),
         Some("m") if (12..=99).contains(&n) && n % 12 == 0 => Ok(n / 12),
         _ => Err(unexpected(format!(
             "period {n} {} is not a whole number of years from 1 to 99",
-            period.attribute("unit").unwrap_or("?")
+            unit.as_deref().unwrap_or("?")
         ))),
     }
 }
@@ -376,13 +377,13 @@ fn read_command(verb: Node<'_, '_>, extension: Option<Node<'_, '_>>) -> Result<C
                 .unwrap_or_default(),
         })),
         "logout" => Ok(Command::Logout),
-        "poll" => match verb.attribute("op") {
+        "poll" => match verb.attribute("op").as_deref() {
             Some("req") => Ok(Command::PollRequest),
             Some("ack") => Ok(Command::PollAck {
                 message: verb
                     .attribute("msgID")
                     .ok_or_else(|| unexpected("<poll op=\"ack\"> has no msgID"))?
-                    .to_owned(),
+                    .into_owned(),
             }),
             other => Err(unexpected(format!("poll op {other:?}"))),
         },
@@ -434,7 +435,7 @@ fn read_command(verb: Node<'_, '_>, extension: Option<Node<'_, '_>>) -> Result<C
                     .all(Ns::Domain, "contact")
                     .map(|c| {
                         (
-                            c.attribute("type").unwrap_or_default().to_owned(),
+                            c.attribute("type").unwrap_or_default().into_owned(),
                             c.text().to_owned(),
                         )
                     })
@@ -451,7 +452,7 @@ fn read_command(verb: Node<'_, '_>, extension: Option<Node<'_, '_>>) -> Result<C
                 auth_code: auth_of(info),
             })
         }
-        "transfer" if verb.attribute("op") == Some("query") => {
+        "transfer" if verb.attribute("op").as_deref() == Some("query") => {
             let transfer = domain_element(verb, "transfer")?;
             Ok(Command::TransferQuery {
                 name: text_of(transfer, Ns::Domain, "name")?,

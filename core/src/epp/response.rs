@@ -523,7 +523,7 @@ fn read_response(r: Node<'_, '_>) -> Result<Response, EppError> {
             id: q
                 .attribute("id")
                 .ok_or_else(|| unexpected("<msgQ> without an id"))?
-                .to_owned(),
+                .into_owned(),
             queued_at: optional_time(q.child(Ns::Epp, "qDate"))?,
             message: q.child(Ns::Epp, "msg").map(|m| m.text().to_owned()),
         }),
@@ -541,7 +541,7 @@ fn read_response(r: Node<'_, '_>) -> Result<Response, EppError> {
                 (Ns::Rgp, "infData") | (Ns::Rgp, "upData") => rgp_statuses.extend(
                     e.all(Ns::Rgp, "rgpStatus")
                         .filter_map(|s| s.attribute("s"))
-                        .map(str::to_owned),
+                        .map(|s| s.into_owned()),
                 ),
                 (Ns::Fee, "chkData") => fee = Some(read_fee_check(e)?),
                 (Ns::Fee, "creData") => {
@@ -577,7 +577,7 @@ fn read_fee_check(e: Node<'_, '_>) -> Result<FeeData, EppError> {
     for cd in e.all(Ns::Fee, "cd") {
         let create = cd
             .all(Ns::Fee, "command")
-            .find(|c| c.attribute("name") == Some("create"));
+            .find(|c| c.attribute("name").as_deref() == Some("create"));
         let create_fee = match create {
             Some(c) => {
                 let mut fees = c.all(Ns::Fee, "fee").peekable();
@@ -618,7 +618,7 @@ fn read_data(d: Node<'_, '_>) -> Result<Option<ResponseData>, EppError> {
                     let name = cd.required(Ns::Domain, "name")?;
                     Ok(CheckedName {
                         name: name.text().to_owned(),
-                        available: matches!(name.attribute("avail"), Some("1" | "true")),
+                        available: matches!(name.attribute("avail").as_deref(), Some("1" | "true")),
                         reason: cd.child(Ns::Domain, "reason").map(|r| r.text().to_owned()),
                     })
                 })
@@ -635,7 +635,7 @@ fn read_data(d: Node<'_, '_>) -> Result<Option<ResponseData>, EppError> {
             statuses: data
                 .all(Ns::Domain, "status")
                 .filter_map(|s| s.attribute("s"))
-                .map(str::to_owned)
+                .map(|s| s.into_owned())
                 .collect(),
             registrar: text("clID")?,
             created_at: optional_time(data.child(Ns::Domain, "crDate"))?,

@@ -37,15 +37,20 @@ impl Ns {
     }
 }
 
-/// One element: its name, attributes, text and the positions of its children in the tree.
+/// One element: its start tag as read (borrowed from the document: its name and attributes are
+/// read from it when asked), its text, and links to its first child and next sibling.
 #[derive(Debug)]
-pub struct Element<'a> {
-    pub ns: Ns,
-    pub name: Cow<'a, str>,
-    attributes: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+struct Element<'a> {
+    ns: Ns,
+    start: BytesStart<'a>,
     text: Cow<'a, str>,
-    children: Vec<usize>,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
 }
+
+/// No element.
+const NONE: u32 = u32::MAX;
 
 /// A parsed document: elements in document order, the root first.
 #[derive(Debug)]
@@ -91,15 +96,15 @@ fn append<'a>(text: &mut Cow<'a, str>, more: Cow<'a, str>) {
 }
 
 impl<'a> Tree<'a> {
-    /// Reads `xml`. Whitespace-only text between elements is dropped; other text is kept
+    /// Reads `xml`. Whitespace-only text between elements is dropped; other text is read
     /// trimmed.
     pub fn parse(xml: &'a [u8]) -> Result<Tree<'a>, EppError> {
         let mut reader = NsReader::from_reader(xml);
         let config = reader.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
-        let mut elements: Vec<Element<'a>> = Vec::new();
-        let mut open: Vec<usize> = Vec::new();
+        let mut elements: Vec<Element<'a>> = Vec::with_capacity(32);
+        let mut open: Vec<u32> = Vec::with_capacity(MAX_DEPTH);
         let mut done = false;
         loop {
             let (ns, event) = reader.read_resolved_event().map_err(malformed)?;
@@ -118,48 +123,56 @@ impl<'a> Tree<'a> {
                             return Err(malformed(format!("undeclared prefix '{prefix}'")))
                         }
                     };
-                    let element = Self::element(ns, start)?;
-                    let index = elements.len();
+                    let index = u32::try_from(elements.len())
+                        .map_err(|_| malformed("too many elements"))?;
                     if let Some(&parent) = open.last() {
-                        elements[parent].children.push(index);
+                        let p = &mut elements[parent as usize];
+                        if p.last_child == NONE {
+                            p.first_child = index;
+                        } else {
+                            let last = p.last_child as usize;
+                            elements[last].next_sibling = index;
+                        }
+                        elements[parent as usize].last_child = index;
                     }
-                    elements.push(element);
+                    elements.push(Element {
+                        ns,
+                        start,
+                        text: Cow::Borrowed(""),
+                        first_child: NONE,
+                        last_child: NONE,
+                        next_sibling: NONE,
+                    });
                     open.push(index);
                 }
                 Event::End(_) => {
-                    if let Some(index) = open.pop() {
-                        let text = &mut elements[index].text;
-                        let trimmed = text.trim();
-                        if trimmed.len() != text.len() {
-                            *text = Cow::Owned(trimmed.to_owned());
-                        }
-                    }
+                    open.pop();
                     if open.is_empty() {
                         done = true;
                     }
                 }
                 Event::Text(t) => {
                     let text = t.into_inner();
+                    if text.trim().is_empty() {
+                        continue;
+                    }
                     let Some(&index) = open.last() else {
-                        if text.trim().is_empty() {
-                            continue;
-                        }
                         return Err(malformed("text outside the root element"));
                     };
-                    append(&mut elements[index].text, text);
+                    append(&mut elements[index as usize].text, text);
                 }
                 Event::CData(c) => {
                     let Some(&index) = open.last() else {
                         return Err(malformed("CDATA outside the root element"));
                     };
-                    append(&mut elements[index].text, c.into_inner());
+                    append(&mut elements[index as usize].text, c.into_inner());
                 }
                 Event::GeneralRef(r) => {
                     let c = reference(&r.into_inner())?;
                     let Some(&index) = open.last() else {
                         return Err(malformed("a reference outside the root element"));
                     };
-                    elements[index].text.to_mut().push(c);
+                    elements[index as usize].text.to_mut().push(c);
                 }
                 Event::DocType(_) => return Err(EppError::Entity("<!DOCTYPE".into())),
                 Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
@@ -172,29 +185,13 @@ impl<'a> Tree<'a> {
                 "the document ends before its root element closes",
             ));
         }
-        Ok(Tree { elements })
-    }
-
-    fn element(ns: Ns, start: BytesStart<'a>) -> Result<Element<'a>, EppError> {
-        let mut attributes = Vec::new();
-        for attribute in start.attributes() {
-            let attribute = attribute.map_err(malformed)?;
-            let key = attribute.key;
-            if key.as_namespace_binding().is_some() {
-                continue;
+        // Attributes are read when asked for; a malformed one must still fail the document.
+        for e in &elements {
+            for attribute in e.start.attributes() {
+                attribute.map_err(malformed)?;
             }
-            let name = Cow::Owned(key.local_name().as_ref().to_owned());
-            let value = Cow::Owned(unescape(attribute.value)?.into_owned());
-            attributes.push((name, value));
         }
-        let name = Cow::Owned(start.local_name().as_ref().to_owned());
-        Ok(Element {
-            ns,
-            name,
-            attributes,
-            text: Cow::Borrowed(""),
-            children: Vec::new(),
-        })
+        Ok(Tree { elements })
     }
 
     /// The root element.
@@ -229,23 +226,25 @@ fn unescape(raw: Cow<'_, str>) -> Result<Cow<'_, str>, EppError> {
 #[derive(Clone, Copy)]
 pub struct Node<'t, 'a> {
     tree: &'t Tree<'a>,
-    index: usize,
+    index: u32,
 }
 
 impl<'t, 'a> Node<'t, 'a> {
     fn element(&self) -> &'t Element<'a> {
-        &self.tree.elements[self.index]
+        &self.tree.elements[self.index as usize]
     }
 
     /// Is it `ns:name`?
     pub fn is(&self, ns: Ns, name: &str) -> bool {
         let e = self.element();
-        e.ns == ns && e.name == name
+        e.ns == ns && e.start.local_name().as_ref() == name
     }
 
-    /// Its local name, for messages.
+    /// Its local name.
     pub fn name(&self) -> &'t str {
-        &self.element().name
+        let start: &'t BytesStart<'a> = &self.element().start;
+        let qualified: &'t str = &start[..start.name().as_ref().len()];
+        qualified.rsplit(':').next().unwrap_or(qualified)
     }
 
     /// Its namespace.
@@ -255,16 +254,15 @@ impl<'t, 'a> Node<'t, 'a> {
 
     /// Its text, trimmed.
     pub fn text(&self) -> &'t str {
-        &self.element().text
+        self.element().text.trim()
     }
 
     /// Its children, in order.
-    pub fn children(&self) -> impl Iterator<Item = Node<'t, 'a>> + 't {
-        let tree = self.tree;
-        self.element()
-            .children
-            .iter()
-            .map(move |&index| Node { tree, index })
+    pub fn children(&self) -> Children<'t, 'a> {
+        Children {
+            tree: self.tree,
+            next: self.element().first_child,
+        }
     }
 
     /// The first child `ns:name`.
@@ -295,13 +293,36 @@ impl<'t, 'a> Node<'t, 'a> {
         }
     }
 
-    /// An attribute (unqualified) by name.
-    pub fn attribute(&self, name: &str) -> Option<&'t str> {
+    /// An attribute (unqualified) by name, its references replaced.
+    pub fn attribute(&self, name: &str) -> Option<Cow<'t, str>> {
         self.element()
-            .attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| &**v)
+            .start
+            .attributes()
+            .flatten()
+            .find(|a| a.key.as_namespace_binding().is_none() && a.key.local_name().as_ref() == name)
+            .and_then(|a| unescape(a.value).ok())
+    }
+}
+
+/// The children of a [`Node`].
+pub struct Children<'t, 'a> {
+    tree: &'t Tree<'a>,
+    next: u32,
+}
+
+impl<'t, 'a> Iterator for Children<'t, 'a> {
+    type Item = Node<'t, 'a>;
+
+    fn next(&mut self) -> Option<Node<'t, 'a>> {
+        if self.next == NONE {
+            return None;
+        }
+        let node = Node {
+            tree: self.tree,
+            index: self.next,
+        };
+        self.next = node.element().next_sibling;
+        Some(node)
     }
 }
 
@@ -423,7 +444,7 @@ mod tests {
     fn references_are_read_in_text_and_attributes() {
         let xml = br#"<r a="x&lt;&#65;&#x42;">&#x263A;&quot;<![CDATA[<c>]]></r>"#;
         let tree = Tree::parse(xml).unwrap();
-        assert_eq!(tree.root().attribute("a"), Some("x<AB"));
+        assert_eq!(tree.root().attribute("a").as_deref(), Some("x<AB"));
         assert_eq!(tree.root().text(), "\u{263A}\"<c>");
     }
 }
