@@ -93,7 +93,12 @@ async fn one_way(
         .collect();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let sim = Simulator::start(sim_registry, shared.clone(), ServerOptions::default()).await?;
-    let mut profile = DropProfile::new(DropSchedule::ExactInstant, SESSIONS, rate / SESSIONS, approach);
+    let mut profile = DropProfile::new(
+        DropSchedule::ExactInstant,
+        SESSIONS,
+        rate / SESSIONS,
+        approach,
+    );
     profile.lead = Duration::seconds(1);
     profile.window = Duration::seconds(120);
     let link = RegistryLink {
@@ -117,10 +122,20 @@ async fn one_way(
     let mut late: Vec<i64> = report
         .created_at
         .iter()
-        .filter_map(|(n, at)| Some((*at - *purges.get(n)?).num_microseconds().unwrap_or(i64::MAX)))
+        .filter_map(|(n, at)| {
+            Some(
+                (*at - *purges.get(n)?)
+                    .num_microseconds()
+                    .unwrap_or(i64::MAX),
+            )
+        })
         .collect();
     late.sort_unstable();
-    let pct = |p: f64| late.get(((late.len().max(1) - 1) as f64 * p) as usize).copied().unwrap_or(0);
+    let pct = |p: f64| {
+        late.get(((late.len().max(1) - 1) as f64 * p) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
     println!(
         "{approach:?}: {} names, caught {caught} ({:.1} %), lost to {COMPETITORS} competitors {}, \
          not dropped {}, refused {}; {} commands; drop to create p50 {} us, p99 {} us; {:.0} s",
@@ -140,11 +155,26 @@ async fn one_way(
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(10_000);
+    let count: usize = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(10_000);
     let rate: u32 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(200);
     let names: Vec<String> = (0..count).map(|i| format!("batch{i:05}.com")).collect();
-    let batch = Utc.with_ymd_and_hms(2026, 3, 9, 19, 0, 0).single().ok_or("a time")?;
-    one_way(&names, rate, Approach::CheckThenCreate { names_per_check: 10 }, batch).await?;
+    let batch = Utc
+        .with_ymd_and_hms(2026, 3, 9, 19, 0, 0)
+        .single()
+        .ok_or("a time")?;
+    one_way(
+        &names,
+        rate,
+        Approach::CheckThenCreate {
+            names_per_check: 10,
+        },
+        batch,
+    )
+    .await?;
     one_way(&names, rate, Approach::BlindCreate, batch).await?;
     Ok(())
 }
