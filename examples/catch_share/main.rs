@@ -77,7 +77,7 @@ async fn one_way(
 
     let mut config = RegistryConfig::new(3);
     config.add_registrar("catcher1", "s3cret-pass", Decimal::from(10_000_000));
-    config.commands_per_second = Some(rate / SESSIONS + 1);
+    config.commands_per_second = Some(rate / SESSIONS);
     config.competitors = (0..COMPETITORS)
         .map(|i| Competitor {
             id: format!("rival{i}"),

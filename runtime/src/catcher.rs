@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use backorder_core::epp::command::{Command, Create, FeeQuery};
 use backorder_core::epp::outcome::{check_outcomes, CheckOutcome, CreateOutcome};
@@ -232,6 +232,13 @@ impl Catcher {
         // Sessions are opened ahead, so none is connecting at the instant; one that cannot be
         // opened now is tried again when an attempt needs it.
         let _ = pool.open_all().await;
+        // The scheduler counts a command when it is sent out; the registry when it arrives.
+        // Commands wait their turn on a session, so they can arrive bunched: each session also
+        // keeps its commands apart by the rate's interval, and never goes over at the registry.
+        let spacing =
+            StdDuration::from_secs_f64(1.0 / f64::from(profile.commands_per_second.max(1)));
+        let last_sent: Arc<Vec<Mutex<Option<Instant>>>> =
+            Arc::new((0..profile.connections).map(|_| Mutex::new(None)).collect());
         let mut scheduler = Scheduler::new(profile, targets);
         let mut report = CatchReport {
             names: jobs.len() as u64,
@@ -265,10 +272,21 @@ impl Catcher {
                 };
                 let pool = pool.clone();
                 let tx = tx.clone();
-                let connection = attempt.connection;
+                let connection = attempt.connection as usize;
+                let last_sent = last_sent.clone();
                 tokio::spawn(async move {
-                    let result = match pool.lease_slot(connection as usize).await {
+                    let result = match pool.lease_slot(connection).await {
                         Ok(mut lease) => {
+                            let due = last_sent[connection]
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .map(|t| t + spacing);
+                            if let Some(due) = due {
+                                tokio::time::sleep_until(due.into()).await;
+                            }
+                            *last_sent[connection]
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
                             let r = lease.session().send(command).await;
                             if r.is_err()
                                 || r.as_ref().is_ok_and(|r| matches!(r.code(), 2500..=2502))
