@@ -122,7 +122,7 @@ pub struct Session {
 }
 
 /// How long before a timed write [`Session::write_prepared_at`] stops sleeping and spins.
-pub const SPIN_AHEAD: Duration = Duration::from_micros(3000);
+pub const SPIN_AHEAD: Duration = Duration::from_micros(500);
 
 /// A command written to bytes ahead of time, to be sent at an instant
 /// ([`Session::send_prepared`]): the encoding is off the critical path.
@@ -281,19 +281,39 @@ impl Session {
     }
 
     /// Writes a prepared command at the instant `at`, not before, and says how late the write
-    /// finished (the frame handed to the kernel's socket). tokio's timer alone fires about a
-    /// millisecond late, so it sleeps until shortly before and spins the rest: this holds the
-    /// task's thread for up to [`SPIN_AHEAD`].
+    /// finished (the frame handed to the kernel's socket). tokio's timer fires a millisecond or
+    /// two late, so on a multi-threaded runtime the task's thread sleeps (the system's timer,
+    /// precise to tens of microseconds) until [`SPIN_AHEAD`] before and spins the rest; on a
+    /// current-thread runtime, where it may not block, tokio sleeps until 3 ms before. Spinning
+    /// longer than needed makes the write itself slower (the other core has gone idle deeper),
+    /// hence the short spin.
     pub async fn write_prepared_at(
         &mut self,
         prepared: &Prepared,
         at: Instant,
     ) -> Result<Duration, SessionError> {
-        if let Some(early) = at.checked_sub(SPIN_AHEAD) {
-            tokio::time::sleep_until(early.into()).await;
-        }
-        while Instant::now() < at {
-            std::hint::spin_loop();
+        let spin = || {
+            while Instant::now() < at {
+                std::hint::spin_loop();
+            }
+        };
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_thread {
+            tokio::task::block_in_place(|| {
+                if let Some(wait) = at
+                    .checked_sub(SPIN_AHEAD)
+                    .and_then(|t| t.checked_duration_since(Instant::now()))
+                {
+                    std::thread::sleep(wait);
+                }
+                spin();
+            });
+        } else {
+            if let Some(early) = at.checked_sub(Duration::from_millis(3)) {
+                tokio::time::sleep_until(early.into()).await;
+            }
+            spin();
         }
         self.write_prepared(prepared).await?;
         Ok(Instant::now().saturating_duration_since(at))
