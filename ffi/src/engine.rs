@@ -634,11 +634,8 @@ pub unsafe extern "C" fn bo_engine_cancel_backorder(
         e,
         out,
         |e| {
-            let account = text(account, "account")?;
-            match optional_text(idempotency_key, "idempotency_key")? {
-                Some(key) => e.cancel_backorder_once(account, id, key),
-                None => e.cancel_backorder(account, id),
-            }
+            let key = optional_text(idempotency_key, "idempotency_key")?;
+            e.cancel_backorder_with_key(text(account, "account")?, id, key)
         },
         engine::json::write_backorder,
     )
@@ -664,11 +661,8 @@ pub unsafe extern "C" fn bo_engine_pay(
         e,
         out,
         |e| {
-            let account = text(account, "account")?;
-            match optional_text(idempotency_key, "idempotency_key")? {
-                Some(key) => e.pay_once(account, id, key),
-                None => e.pay(account, id),
-            }
+            let key = optional_text(idempotency_key, "idempotency_key")?;
+            e.pay_with_key(text(account, "account")?, id, key)
         },
         engine::json::write_backorder,
     )
@@ -692,12 +686,13 @@ pub unsafe extern "C" fn bo_engine_bid(
     out: *mut *mut c_char,
 ) -> bo_status {
     respond(e, out, |e| {
-        let account = text(account, "account")?;
-        let max = amount(max, "max")?;
-        match optional_text(idempotency_key, "idempotency_key")? {
-            Some(key) => e.bid_once(account, id, max, key),
-            None => e.bid(account, id, max),
-        }
+        let (account, max) = (text(account, "account")?, amount(max, "max")?);
+        e.bid_with_key(
+            account,
+            id,
+            max,
+            optional_text(idempotency_key, "idempotency_key")?,
+        )
     })
 }
 

@@ -195,20 +195,13 @@ impl JsonEngine {
                 id()?,
                 arg::<Contacts>(&args, "contacts")?,
             )?),
-            "cancel_backorder" => encode(match key()? {
-                Some(k) => e.cancel_backorder_once(&account()?, id()?, &k)?,
-                None => e.cancel_backorder(&account()?, id()?)?,
-            }),
-            "pay" => encode(match key()? {
-                Some(k) => e.pay_once(&account()?, id()?, &k)?,
-                None => e.pay(&account()?, id()?)?,
-            }),
+            "cancel_backorder" => {
+                encode(e.cancel_backorder_with_key(&account()?, id()?, key()?.as_deref())?)
+            }
+            "pay" => encode(e.pay_with_key(&account()?, id()?, key()?.as_deref())?),
             "bid" => {
                 let max = arg::<Decimal>(&args, "max")?;
-                encode(match key()? {
-                    Some(k) => e.bid_once(&account()?, id()?, max, &k)?,
-                    None => e.bid(&account()?, id()?, max)?,
-                })
+                encode(e.bid_with_key(&account()?, id()?, max, key()?.as_deref())?)
             }
             "auction" => encode(e.auction(&account()?, id()?)?),
             "tick" => encode(e.tick()?),

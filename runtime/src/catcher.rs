@@ -104,6 +104,8 @@ pub struct Catcher {
 /// One answer coming back from a sent attempt.
 struct Answer {
     names: Vec<String>,
+    /// A create (else a check).
+    create: bool,
     result: Result<Response, SessionError>,
 }
 
@@ -252,6 +254,7 @@ impl Catcher {
             for attempt in scheduler.poll(now) {
                 report.attempts += 1;
                 in_flight += 1;
+                let create = matches!(attempt.kind, AttemptKind::Create(_));
                 let (names, command) = match attempt.kind {
                     // The fee extension's price shows a premium name before it is created.
                     AttemptKind::Check(names) => (
@@ -297,7 +300,11 @@ impl Catcher {
                         }
                         Err(e) => Err(e),
                     };
-                    let _ = tx.send(Answer { names, result });
+                    let _ = tx.send(Answer {
+                        names,
+                        create,
+                        result,
+                    });
                 });
             }
             let wake = scheduler.next_wake();
@@ -411,10 +418,8 @@ fn observe(scheduler: &mut Scheduler, answer: Answer, at: DateTime<Utc>, found: 
         }
         return;
     }
-    let is_create =
-        matches!(response.data, Some(ResponseData::Create(_))) || answer.names.len() == 1;
     for name in &answer.names {
-        let observation = if is_create {
+        let observation = if answer.create {
             match CreateOutcome::of(&response) {
                 CreateOutcome::Created { .. } => {
                     if let Some(ResponseData::Create(c)) = &response.data {

@@ -615,6 +615,20 @@ impl Engine {
         })
     }
 
+    /// [`Engine::cancel_backorder_once`] with a key, [`Engine::cancel_backorder`] without: the
+    /// one call the bindings make, whose key is optional.
+    pub fn cancel_backorder_with_key(
+        &self,
+        account: &str,
+        id: u64,
+        idempotency_key: Option<&str>,
+    ) -> Result<Backorder> {
+        match idempotency_key {
+            Some(key) => self.cancel_backorder_once(account, id, key),
+            None => self.cancel_backorder(account, id),
+        }
+    }
+
     /// Pays what is due: an exclusive backorder's price (PENDING-PAYMENT → BACKORDERED), or an
     /// auction price (the deposit counts toward it; the auth code is issued).
     pub fn pay(&self, account: &str, id: u64) -> Result<Backorder> {
@@ -635,6 +649,19 @@ impl Engine {
                 |tx| backorder::load_owned(tx, account, id),
             )
         })
+    }
+
+    /// [`Engine::pay_once`] with a key, [`Engine::pay`] without.
+    pub fn pay_with_key(
+        &self,
+        account: &str,
+        id: u64,
+        idempotency_key: Option<&str>,
+    ) -> Result<Backorder> {
+        match idempotency_key {
+            Some(key) => self.pay_once(account, id, key),
+            None => self.pay(account, id),
+        }
     }
 
     fn pay_in(
@@ -661,6 +688,20 @@ impl Engine {
         self.write(|tx, policies, now, _| {
             auction::bid(tx, policies, house.as_ref(), now, account, id, max)
         })
+    }
+
+    /// [`Engine::bid_once`] with a key, [`Engine::bid`] without.
+    pub fn bid_with_key(
+        &self,
+        account: &str,
+        id: u64,
+        max: Decimal,
+        idempotency_key: Option<&str>,
+    ) -> Result<AuctionView> {
+        match idempotency_key {
+            Some(key) => self.bid_once(account, id, max, key),
+            None => self.bid(account, id, max),
+        }
     }
 
     /// As [`Engine::bid`], once per idempotency key (see [`Engine::cancel_backorder_once`]); a

@@ -182,10 +182,7 @@ impl NativeEngine {
     ) -> napi::Result<BackorderRow> {
         let (e, id) = (self.inner.engine(), self::id(id)?);
         row(
-            match idempotency_key {
-                Some(key) => e.cancel_backorder_once(&account, id, &key),
-                None => e.cancel_backorder(&account, id),
-            },
+            e.cancel_backorder_with_key(&account, id, idempotency_key.as_deref()),
             build,
         )
     }
@@ -201,10 +198,7 @@ impl NativeEngine {
     ) -> napi::Result<BackorderRow> {
         let (e, id) = (self.inner.engine(), self::id(id)?);
         row(
-            match idempotency_key {
-                Some(key) => e.pay_once(&account, id, &key),
-                None => e.pay(&account, id),
-            },
+            e.pay_with_key(&account, id, idempotency_key.as_deref()),
             build,
         )
     }

@@ -194,12 +194,9 @@ impl NativeEngine {
         let (account, id) = (text(account, "account")?, self::id(id, "id")?);
         let key = optional_text(idempotency_key, "idempotency_key")?;
         let e = self.0.engine();
-        py.detach(|| match &key {
-            Some(key) => e.cancel_backorder_once(&account, id, key),
-            None => e.cancel_backorder(&account, id),
-        })
-        .map(Backorder)
-        .map_err(raise)
+        py.detach(|| e.cancel_backorder_with_key(&account, id, key.as_deref()))
+            .map(Backorder)
+            .map_err(raise)
     }
 
     /// Pays what is due on a backorder; with a key, a repeat answers the first result.
@@ -213,12 +210,9 @@ impl NativeEngine {
         let (account, id) = (text(account, "account")?, self::id(id, "id")?);
         let key = optional_text(idempotency_key, "idempotency_key")?;
         let e = self.0.engine();
-        py.detach(|| match &key {
-            Some(key) => e.pay_once(&account, id, key),
-            None => e.pay(&account, id),
-        })
-        .map(Backorder)
-        .map_err(raise)
+        py.detach(|| e.pay_with_key(&account, id, key.as_deref()))
+            .map(Backorder)
+            .map_err(raise)
     }
 
     /// Imports a deletion list's bytes with its options as JSON; the report as JSON.
