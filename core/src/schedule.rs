@@ -263,6 +263,8 @@ pub struct Scheduler {
     cursor: usize,
     /// Each connection's sends within the last second.
     sends: Vec<VecDeque<DateTime<Utc>>>,
+    /// Where the next connection to try starts.
+    next_connection: usize,
     /// A batch's start as observed (the first drop seen).
     observed_start: Option<DateTime<Utc>>,
 }
@@ -307,6 +309,7 @@ impl Scheduler {
             order,
             cursor: 0,
             sends,
+            next_connection: 0,
             observed_start: None,
         }
     }
@@ -343,6 +346,39 @@ impl Scheduler {
         }
     }
 
+    /// The least time between two commands on a connection: a second over the rate, rounded
+    /// up, so commands are spread over the second rather than sent in a burst at its start
+    /// (a burst spends the rate on one moment's news and leaves the rest of the second idle).
+    fn interval(&self) -> Duration {
+        let rate = self.rate().max(1) as i64;
+        Duration::nanoseconds((1_000_000_000 + rate - 1) / rate)
+    }
+
+    /// When connection `c` may send next: its last send plus the interval, or a second after
+    /// its oldest send when the second's rate is spent (`None`: now).
+    fn free_at(&self, c: usize) -> Option<DateTime<Utc>> {
+        let sends = &self.sends[c];
+        let spaced = sends.back().map(|last| *last + self.interval());
+        let spent = (sends.len() >= self.rate())
+            .then(|| sends.front().map(|oldest| *oldest + second()))
+            .flatten();
+        spaced.max(spent)
+    }
+
+    /// A connection that may send at `now`, taking its room; `None` when none may.
+    fn take_room(&mut self, now: DateTime<Utc>) -> Option<u32> {
+        let n = self.sends.len();
+        for k in 0..n {
+            let c = (self.next_connection + k) % n;
+            if self.free_at(c).is_none_or(|at| at <= now) {
+                self.sends[c].push_back(now);
+                self.next_connection = c + 1;
+                return Some(c as u32);
+            }
+        }
+        None
+    }
+
     fn prune(&mut self, now: DateTime<Utc>) {
         for sends in &mut self.sends {
             while sends.front().is_some_and(|t| *t <= now - second()) {
@@ -369,20 +405,7 @@ impl Scheduler {
     pub fn poll(&mut self, now: DateTime<Utc>) -> Vec<Attempt> {
         self.prune(now);
         self.close_windows(now);
-        let rate = self.rate();
         let mut attempts = Vec::new();
-        let mut connection = 0usize;
-        let mut room = |sends: &mut Vec<VecDeque<DateTime<Utc>>>| -> Option<u32> {
-            for k in 0..sends.len() {
-                let c = (connection + k) % sends.len();
-                if sends[c].len() < rate {
-                    sends[c].push_back(now);
-                    connection = c + 1;
-                    return Some(c as u32);
-                }
-            }
-            None
-        };
         // Names a check found free are created first, in priority order.
         let free: Vec<usize> = self
             .order
@@ -391,7 +414,7 @@ impl Scheduler {
             .filter(|&i| self.entries[i].available && self.active(&self.entries[i], now))
             .collect();
         for i in free {
-            let Some(c) = room(&mut self.sends) else {
+            let Some(c) = self.take_room(now) else {
                 return attempts;
             };
             self.entries[i].in_flight = true;
@@ -419,14 +442,14 @@ impl Scheduler {
             if batch.len() < per_command {
                 continue;
             }
-            if !self.send(&mut batch, &mut room, &mut attempts) {
+            if !self.send(&mut batch, now, &mut attempts) {
                 // Out of room: resume with this name next time.
                 self.cursor = (self.cursor + visited - 1) % n.max(1);
                 return attempts;
             }
         }
         if !batch.is_empty() {
-            self.send(&mut batch, &mut room, &mut attempts);
+            self.send(&mut batch, now, &mut attempts);
         }
         self.cursor = (self.cursor + visited) % n.max(1);
         attempts
@@ -436,10 +459,10 @@ impl Scheduler {
     fn send(
         &mut self,
         batch: &mut Vec<usize>,
-        room: &mut impl FnMut(&mut Vec<VecDeque<DateTime<Utc>>>) -> Option<u32>,
+        now: DateTime<Utc>,
         attempts: &mut Vec<Attempt>,
     ) -> bool {
-        let Some(c) = room(&mut self.sends) else {
+        let Some(c) = self.take_room(now) else {
             batch.clear();
             return false;
         };
@@ -514,19 +537,13 @@ impl Scheduler {
             .collect()
     }
 
-    /// When a connection next has room: `None` when one has room now, else when the oldest
-    /// send of the connection that frees first ages out of its second.
+    /// When a connection next has room: `None` when one has it whenever asked (it never sent),
+    /// else the earliest of the connections' [`Scheduler::free_at`].
     fn room_at(&self) -> Option<DateTime<Utc>> {
-        let rate = self.rate();
         let mut free: Option<DateTime<Utc>> = None;
-        for sends in &self.sends {
-            match sends.front() {
-                Some(oldest) if sends.len() >= rate => {
-                    let at = *oldest + second();
-                    free = Some(free.map_or(at, |f| f.min(at)));
-                }
-                _ => return None,
-            }
+        for c in 0..self.sends.len() {
+            let at = self.free_at(c)?;
+            free = Some(free.map_or(at, |f| f.min(at)));
         }
         free
     }
@@ -613,13 +630,21 @@ mod tests {
             Approach::CheckThenCreate { names_per_check: 2 },
         );
         let mut s = Scheduler::new(profile, targets);
-        let first = s.poll(drop - Duration::seconds(2));
+        // One command at a time, a tenth of a second apart (10 a second).
+        let t0 = drop - Duration::seconds(2);
+        let kinds = |a: Vec<Attempt>| a.into_iter().map(|a| a.kind).collect::<Vec<_>>();
         assert_eq!(
-            first.iter().map(|a| a.kind.clone()).collect::<Vec<_>>(),
-            vec![
-                AttemptKind::Check(vec!["top.org".into(), "rich.org".into()]),
-                AttemptKind::Check(vec!["low.org".into()]),
-            ]
+            kinds(s.poll(t0)),
+            vec![AttemptKind::Check(vec![
+                "top.org".into(),
+                "rich.org".into()
+            ])]
+        );
+        assert!(s.poll(t0 + Duration::milliseconds(99)).is_empty());
+        assert_eq!(s.next_wake(), Some(t0 + Duration::milliseconds(100)));
+        assert_eq!(
+            kinds(s.poll(t0 + Duration::milliseconds(100))),
+            vec![AttemptKind::Check(vec!["low.org".into()])]
         );
         // A name found free is created at once, before any further check.
         let t = drop + Duration::milliseconds(10);
@@ -643,8 +668,11 @@ mod tests {
             .collect();
         let mut s = Scheduler::new(profile, names);
         let t0 = at(18, 59, 0);
-        // Probing: 2 commands a second (a fifth of 10).
-        let probe = s.poll(t0);
+        // Probing: 2 commands a second (a fifth of 10), half a second apart.
+        let mut probe = s.poll(t0);
+        assert_eq!(probe.len(), 1);
+        assert!(s.poll(t0 + Duration::milliseconds(499)).is_empty());
+        probe.extend(s.poll(t0 + Duration::milliseconds(500)));
         assert_eq!(probe.len(), 2);
         for a in &probe {
             let AttemptKind::Create(n) = &a.kind else {
@@ -656,7 +684,7 @@ mod tests {
                 t0 + Duration::milliseconds(20),
             );
         }
-        assert!(s.poll(t0 + Duration::milliseconds(500)).is_empty());
+        assert!(s.poll(t0 + Duration::milliseconds(600)).is_empty());
         assert_eq!(s.next_wake(), Some(t0 + Duration::seconds(1)));
         // The batch starts late, at 19:07; the first drop seen sets it.
         let seen = at(19, 7, 0);
@@ -666,7 +694,14 @@ mod tests {
         };
         s.observe(n, Observation::Created, seen + Duration::milliseconds(5));
         assert_eq!(s.observed_start(), Some(seen + Duration::milliseconds(5)));
-        assert_eq!(s.poll(seen + Duration::seconds(2)).len(), 10);
+        // Then 10 a second, spread: one every tenth of a second.
+        let full: usize = (0..20)
+            .map(|k| {
+                s.poll(seen + Duration::seconds(2) + Duration::milliseconds(50 * k))
+                    .len()
+            })
+            .sum();
+        assert_eq!(full, 10);
         // The window follows the observed start: still trying past 19:00 + 30 min + 60 s.
         assert!(!s.poll(at(19, 31, 30)).is_empty());
     }

@@ -15,6 +15,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use backorder::{
     Contacts, Engine, Error, ErrorCode, Event, NewAccount, PlaceBackorder, TickReport,
@@ -45,7 +46,8 @@ struct Journal {
 
 /// The engine, with the journal when the run can be resumed.
 pub struct Host {
-    pub engine: Engine,
+    /// Shared with the catcher when drops are worked over EPP.
+    pub engine: Arc<Engine>,
     journal: Option<Journal>,
     resumed: bool,
 }
@@ -57,7 +59,7 @@ fn fatal(e: &Error) -> bool {
 
 impl Host {
     /// No journal: the run cannot be resumed (memory, a scratch file, a shared database).
-    pub fn plain(engine: Engine) -> Host {
+    pub fn plain(engine: Arc<Engine>) -> Host {
         Host {
             engine,
             journal: None,
@@ -124,7 +126,7 @@ impl Host {
 
     /// With the journal at `path` (opened by [`Host::open_journal`]) and what it recorded.
     pub fn journaled(
-        engine: Engine,
+        engine: Arc<Engine>,
         path: &Path,
         recorded: Option<Vec<String>>,
     ) -> Result<Host, Error> {

@@ -5,11 +5,19 @@
 //! cancellations, top-ups, auctions with proxy bids, payments and unpaid winners. The clock runs from
 //! four days before the first drops through every auction and payment deadline of the names that
 //! dropped, while a tail of names still has its drop ahead. Every random choice comes from `--seed`,
-//! so two runs with the same seed print the same figures (all but `elapsed_ms`).
+//! so two runs with the same seed and `--registry inprocess` print the same figures (all but
+//! `elapsed_ms`).
+//!
+//! By default the drops are worked over EPP (see `catching`): a registry simulator for each
+//! registry on loopback over TLS, with competitors, and the catcher working each drop window on
+//! real timers and sockets while the days between windows pass in simulated time. Who wins a
+//! race there depends on real timing, so those figures vary a little from run to run.
+//! `--registry inprocess` decides each drop in-process from the seed instead.
 //!
 //! ```text
 //! cargo run --release --example drop_day -- [--seed N] [--names N] [--accounts N]
-//!                                           [--backorders N] [--db URL] [--json]
+//!                                           [--backorders N] [--db URL]
+//!                                           [--registry epp|inprocess] [--json]
 //! ```
 //!
 //! The engine keeps its state in SQLite, the embedded default: in a fresh file removed at the end,
@@ -22,18 +30,24 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod catching;
 mod host;
 
+use backorder::catcher::CatcherRegistry;
 use backorder::core::rng::SplitMix64;
 use backorder::core::{AllocationModel, DropSchedule, PlaceBackorder, Reason};
-use backorder::{Clock, Engine, EventKind, ManualClock, NewAccount, SimulatedRegistry, Status};
+use backorder::{
+    Clock, Engine, EventKind, ManualClock, NewAccount, OffsetClock, SimulatedRegistry, Status,
+};
+use catching::{Dropping, EppDrops};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use host::{Host, Refused};
 use rust_decimal::Decimal;
 
 const HELP: &str = "drop_day: simulate a registrar's backorder service through a drop day
 
-USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--db URL] [--json]
+USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--db URL]
+                [--registry epp|inprocess] [--json]
 
   --seed N        every random choice follows this seed (default 1)
   --names N       pending deletions across the seed TLDs (default 10000)
@@ -41,6 +55,10 @@ USAGE: drop_day [--seed N] [--names N] [--accounts N] [--backorders N] [--db URL
   --backorders N  backorders to place, about (default 2 per name)
   --db URL        the engine's store: sqlite:PATH (kept), memory: (default: SQLite in a
                   fresh temporary file, removed at the end)
+  --registry R    epp (default): each drop window is worked over EPP against registry
+                  simulators on loopback (TLS), with competitors, on real timers;
+                  inprocess: drops are decided in-process from the seed (repeatable,
+                  and the only mode a killed --db sqlite:PATH run can be resumed in)
   --json          print one JSON object instead of the readable summary
   --help          this text";
 
@@ -51,6 +69,8 @@ struct Args {
     backorders: usize,
     /// The store URL; `None`: SQLite in a temporary file.
     db: Option<String>,
+    /// Drops worked over EPP against simulated registries (else decided in-process).
+    epp: bool,
     json: bool,
 }
 
@@ -61,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
         accounts: 1_000,
         backorders: 0,
         db: None,
+        epp: true,
         json: false,
     };
     let mut it = std::env::args().skip(1);
@@ -77,6 +98,18 @@ fn parse_args() -> Result<Args, String> {
             "--accounts" => a.accounts = number("--accounts")? as usize,
             "--backorders" => a.backorders = number("--backorders")? as usize,
             "--db" => a.db = Some(it.next().ok_or("--db needs a URL")?),
+            "--registry" => {
+                a.epp = match it.next().as_deref() {
+                    Some("epp") => true,
+                    Some("inprocess") => false,
+                    other => {
+                        return Err(format!(
+                            "--registry takes epp or inprocess, not {}",
+                            other.unwrap_or("nothing")
+                        ))
+                    }
+                }
+            }
             "--json" => a.json = true,
             "--help" | "-h" => {
                 println!("{HELP}");
@@ -306,7 +339,10 @@ fn new_world(args: &Args) -> World {
         } else {
             start + Duration::days(4 + w.rng.below(4) as i64)
         };
-        let drop_at = drop_instant(&mut w.rng, &policy.drop_schedule, day);
+        let mut drop_at = drop_instant(&mut w.rng, &policy.drop_schedule, day);
+        if args.epp {
+            drop_at = catching::aligned(&policy.drop_schedule, drop_at);
+        }
         w.names.push(Name {
             domain,
             drop_at,
@@ -646,6 +682,8 @@ struct DropFigures {
     worked: NameSet,
     caught: NameSet,
     auctioned: NameSet,
+    /// Names another registrar registered first.
+    taken: NameSet,
 }
 
 /// Names, hashed: a million events pass through `observe`.
@@ -664,6 +702,7 @@ impl DropFigures {
                 self.caught.insert(domain.clone());
                 &mut self.auctioned
             }
+            (Some(Status::Processing), Status::Failed, Reason::Taken) => &mut self.taken,
             _ => return,
         };
         set.insert(domain.clone());
@@ -689,22 +728,62 @@ impl Drop for Scratch {
     }
 }
 
+/// The run's clock: set by hand when drops are decided in-process; flowing in real time from
+/// wherever it was last set when they are worked over EPP.
+#[derive(Clone)]
+enum DayClock {
+    Manual(ManualClock),
+    Flowing(OffsetClock),
+}
+
+impl DayClock {
+    /// Moves the clock to `t` (forward only).
+    fn set(&self, t: DateTime<Utc>) {
+        match self {
+            DayClock::Manual(c) => c.set(t),
+            DayClock::Flowing(c) => c.jump_to(t),
+        }
+    }
+}
+
+impl Clock for DayClock {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            DayClock::Manual(c) => c.now(),
+            DayClock::Flowing(c) => c.now(),
+        }
+    }
+}
+
 fn run(args: &Args) -> Result<bool, backorder::Error> {
     let started = Instant::now();
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
-    let clock = ManualClock::new(start);
+    let flowing = OffsetClock::at(start);
+    let clock = if args.epp {
+        DayClock::Flowing(flowing.clone())
+    } else {
+        DayClock::Manual(ManualClock::new(start))
+    };
     let mut w = new_world(args);
     // A few exclusive names turn premium by registration time.
-    let mut registry = SimulatedRegistry::new(args.seed);
-    for n in w
+    let premium: Vec<bool> = w
         .names
         .iter()
-        .filter(|n| n.model == AllocationModel::Exclusive)
-    {
-        if backorder::core::rng::hash64(args.seed, n.domain.as_bytes()) % 100 == 0 {
+        .map(|n| {
+            n.model == AllocationModel::Exclusive
+                && backorder::core::rng::hash64(args.seed, n.domain.as_bytes()) % 100 == 0
+        })
+        .collect();
+    let catcher_registry = CatcherRegistry::new();
+    let registry: Box<dyn backorder::core::Registry> = if args.epp {
+        Box::new(catcher_registry.clone())
+    } else {
+        let mut registry = SimulatedRegistry::new(args.seed);
+        for (n, _) in w.names.iter().zip(&premium).filter(|(_, p)| **p) {
             registry.mark_premium(&n.domain);
         }
-    }
+        Box::new(registry)
+    };
     let scratch = match &args.db {
         Some(_) => None,
         None => Some(Scratch::new()?),
@@ -722,15 +801,22 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         _ => None,
     };
     let db_existed = db.as_ref().is_some_and(|p| p.exists());
+    if args.epp && db_existed {
+        return Err(backorder::Error::InvalidArgument(format!(
+            "{url} exists: a drop day worked over EPP races real timers and cannot be replayed \
+             to resume it; resume runs made with --registry inprocess, or give a new path"
+        )));
+    }
     // The engine first: it takes the file for this process alone, so no other run can be
     // writing the journal.
     let engine = Engine::builder()
         .url(&url)
         .clock(clock.clone())
         .seed(args.seed)
-        .registry(Box::new(registry))
+        .registry(registry)
         .build()?;
-    let mut host = match db {
+    let engine = std::sync::Arc::new(engine);
+    let mut host = match db.filter(|_| !args.epp) {
         Some(db) => {
             let header = format!(
                 "drop_day seed={} names={} accounts={} backorders={}",
@@ -742,14 +828,44 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         }
         None => Host::plain(engine),
     };
+    // Run until nothing is due before the tail's drops (every auction and payment deadline of the
+    // names that dropped has passed), with the tail's deposit windows open.
+    let end = w.start + Duration::days(38);
+    let mut epp = None;
+    if args.epp {
+        // The simulated registries purge a batch in seconds: the zones' batches are a minute
+        // long, so the catcher's scheduler expects them that short.
+        for mut policy in host.engine.policies() {
+            if let backorder::core::DropSchedule::DailyBatch { window_minutes, .. } =
+                &mut policy.drop_schedule
+            {
+                *window_minutes = 1;
+                host.engine.set_policy(policy)?;
+            }
+        }
+        let dropping: Vec<Dropping> = w
+            .names
+            .iter()
+            .zip(&premium)
+            .filter(|(n, _)| n.drop_at < end)
+            .map(|(n, premium)| Dropping {
+                domain: &n.domain,
+                drop_at: n.drop_at,
+                premium: *premium,
+            })
+            .collect();
+        epp = Some(EppDrops::start(
+            args.seed,
+            &dropping,
+            host.engine.clone(),
+            &catcher_registry,
+            flowing,
+        )?);
+    }
     populate(args, &mut w, &mut host)?;
     if std::env::var_os("DROP_DAY_PHASES").is_some() {
         eprintln!("phase populate {:?}", started.elapsed());
     }
-
-    // Run until nothing is due before the tail's drops (every auction and payment deadline of the
-    // names that dropped has passed), with the tail's deposit windows open.
-    let end = w.start + Duration::days(38);
     let mut events: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut figures = DropFigures::default();
     // The same figures from the tick reports, to check the event count against (a resumed run
@@ -761,18 +877,33 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         iterations += 1;
         let next_action = w.next_time();
         let next_wake = host.next_wake()?;
-        let next = [next_action, next_wake].into_iter().flatten().min();
+        let next_window = epp.as_ref().and_then(EppDrops::next_start);
+        let next = [next_action, next_wake, next_window]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(next) = next.filter(|t| *t <= end) else {
             break;
         };
         if next > clock.now() {
             clock.set(next);
         }
+        if let (Some(epp), Some(window)) = (epp.as_mut(), next_window) {
+            if window <= clock.now() {
+                // The drops of this instant, worked over EPP on real timers; the engine's next
+                // tick hands them over and gets each outcome.
+                epp.work_next()?;
+                continue;
+            }
+        }
         // Customers act through the next minute (each at their own time), but never past a
-        // wake-up: like a host that ticks every minute and whenever work falls due.
+        // wake-up or a drop window: like a host that ticks every minute and whenever work
+        // falls due.
         let mut until = clock.now() + Duration::seconds(59);
-        if let Some(wake) = next_wake.filter(|t| *t > clock.now()) {
-            until = until.min(wake - Duration::nanoseconds(1));
+        for wake in [next_wake, next_window].into_iter().flatten() {
+            if wake > clock.now() {
+                until = until.min(wake - Duration::nanoseconds(1));
+            }
         }
         while let Some((seq, action)) = w.pop_due(until) {
             if w.last_action_at > clock.now() {
@@ -814,6 +945,28 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         return Ok(false);
     }
     let (drops, caught, auctions) = counted;
+    let registry_of: HashMap<String, String> = engine
+        .policies()
+        .into_iter()
+        .map(|p| (p.zone, p.registry))
+        .collect();
+    let mut caught_by_registry: BTreeMap<String, u64> = BTreeMap::new();
+    for name in &figures.caught {
+        let registry = registry_of
+            .get(name.zone())
+            .cloned()
+            .unwrap_or_else(|| "unknown".into());
+        *caught_by_registry.entry(registry).or_default() += 1;
+    }
+    // The in-process registry answers each drop with one attempt, at once.
+    let (attempts, p50, p99) = match &epp {
+        Some(epp) => (
+            epp.figures.attempts,
+            epp.figures.percentile(50),
+            epp.figures.percentile(99),
+        ),
+        None => (drops, None, None),
+    };
 
     let by_status: BTreeMap<String, u64> = engine
         .status_counts()?
@@ -840,6 +993,12 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
         "drops": drops,
         "caught": caught,
         "auctions": auctions,
+        "registry": if args.epp { "epp" } else { "inprocess" },
+        "attempts": attempts,
+        "caught_by_registry": caught_by_registry,
+        "lost_to_competitors": figures.taken.len(),
+        "drop_to_create_us_p50": p50,
+        "drop_to_create_us_p99": p99,
         "captured_total": (total("CAPTURE USD") + total("CHARGE USD")).to_string(),
         "released_total": total("RELEASE USD").to_string(),
         "refunded_to_payment_method": total("PAYOUT USD").to_string(),
@@ -862,6 +1021,15 @@ fn run(args: &Args) -> Result<bool, backorder::Error> {
             backorders
         );
         println!("  drops worked {drops}, caught {caught}, auctions {auctions}");
+        println!(
+            "  registry {}: {attempts} attempts, lost to competitors {}, caught by registry {:?}",
+            out["registry"].as_str().unwrap_or(""),
+            figures.taken.len(),
+            caught_by_registry
+        );
+        if let (Some(p50), Some(p99)) = (p50, p99) {
+            println!("  drop to create: p50 {p50} µs, p99 {p99} µs");
+        }
         println!(
             "  captured {} USD, released {} USD, refunded to payment methods {} USD",
             out["captured_total"].as_str().unwrap_or(""),
