@@ -226,9 +226,46 @@ fn time(at: &DateTime<Utc>) -> String {
 }
 
 fn parse_time(node: Node<'_, '_>) -> Result<DateTime<Utc>, EppError> {
-    DateTime::parse_from_rfc3339(node.text())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| unexpected(format!("<{}> '{}' is not a time", node.name(), node.text())))
+    let text = node.text();
+    utc_time(text)
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+        .ok_or_else(|| unexpected(format!("<{}> '{text}' is not a time", node.name())))
+}
+
+/// A time as registries write it, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, read directly; anything
+/// else (an offset, a leap second) is left to the full RFC 3339 reader.
+fn utc_time(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return None;
+    }
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let number = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let mut nanos = 0u32;
+    let fraction = &b[19..b.len() - 1];
+    if let Some((b'.', digits)) = fraction.split_first() {
+        if digits.is_empty() || digits.len() > 9 {
+            return None;
+        }
+        nanos = number(20, 20 + digits.len())? * 10u32.pow(9 - digits.len() as u32);
+    } else if !fraction.is_empty() {
+        return None;
+    }
+    let date =
+        chrono::NaiveDate::from_ymd_opt(number(0, 4)? as i32, number(5, 7)?, number(8, 10)?)?;
+    let time = date.and_hms_nano_opt(number(11, 13)?, number(14, 16)?, number(17, 19)?, nanos)?;
+    Some(time.and_utc())
 }
 
 fn optional_time(node: Option<Node<'_, '_>>) -> Result<Option<DateTime<Utc>>, EppError> {
@@ -488,33 +525,65 @@ fn read_greeting(g: Node<'_, '_>) -> Result<Greeting, EppError> {
     })
 }
 
+fn read_result(result: Node<'_, '_>) -> Result<EppResult, EppError> {
+    let code = result
+        .attribute("code")
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|c| (1000..=2999).contains(c))
+        .ok_or_else(|| unexpected("a <result> without a four-digit code"))?;
+    let mut message = None;
+    let mut reasons = Vec::new();
+    let mut subject = None;
+    // One pass over its children: a response is read on every command at the drop.
+    for child in result.children().filter(|c| c.ns() == Ns::Epp) {
+        match child.name() {
+            "msg" if message.is_none() => message = Some(child.text().to_owned()),
+            "extValue" => {
+                if let Some(reason) = child.child(Ns::Epp, "reason") {
+                    reasons.push(reason.text().to_owned());
+                }
+                if subject.is_none() {
+                    subject = child
+                        .child(Ns::Epp, "value")
+                        .and_then(|v| v.child(Ns::Domain, "name"))
+                        .map(|n| n.text().to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(EppResult {
+        code,
+        message: message.ok_or_else(|| unexpected("<result> has no <msg>"))?,
+        reasons,
+        subject,
+    })
+}
+
 fn read_response(r: Node<'_, '_>) -> Result<Response, EppError> {
     let mut results = Vec::new();
-    for result in r.all(Ns::Epp, "result") {
-        let code = result
-            .attribute("code")
-            .and_then(|c| c.parse::<u16>().ok())
-            .filter(|c| (1000..=2999).contains(c))
-            .ok_or_else(|| unexpected("a <result> without a four-digit code"))?;
-        results.push(EppResult {
-            code,
-            message: result.required(Ns::Epp, "msg")?.text().to_owned(),
-            reasons: result
-                .all(Ns::Epp, "extValue")
-                .filter_map(|v| v.child(Ns::Epp, "reason"))
-                .map(|reason| reason.text().to_owned())
-                .collect(),
-            subject: result
-                .all(Ns::Epp, "extValue")
-                .filter_map(|v| v.child(Ns::Epp, "value"))
-                .find_map(|v| v.child(Ns::Domain, "name"))
-                .map(|n| n.text().to_owned()),
-        });
+    let (mut msg_q, mut res_data, mut extension, mut tr_id) = (None, None, None, None);
+    // One pass over its children; the first of each kind counts.
+    for child in r.children().filter(|c| c.ns() == Ns::Epp) {
+        let slot = match child.name() {
+            "result" => {
+                results.push(read_result(child)?);
+                continue;
+            }
+            "msgQ" => &mut msg_q,
+            "resData" => &mut res_data,
+            "extension" => &mut extension,
+            "trID" => &mut tr_id,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(child);
+        }
     }
     if results.is_empty() {
         return Err(unexpected("<response> has no <result>"));
     }
-    let queue = match r.child(Ns::Epp, "msgQ") {
+    let queue = match msg_q {
         Some(q) => Some(MessageQueue {
             count: q
                 .attribute("count")
@@ -529,13 +598,13 @@ fn read_response(r: Node<'_, '_>) -> Result<Response, EppError> {
         }),
         None => None,
     };
-    let data = match r.child(Ns::Epp, "resData") {
+    let data = match res_data {
         Some(d) => read_data(d)?,
         None => None,
     };
     let mut fee = None;
     let mut rgp_statuses = Vec::new();
-    if let Some(ext) = r.child(Ns::Epp, "extension") {
+    if let Some(ext) = extension {
         for e in ext.children() {
             match (e.ns(), e.name()) {
                 (Ns::Rgp, "infData") | (Ns::Rgp, "upData") => rgp_statuses.extend(
@@ -560,7 +629,7 @@ fn read_response(r: Node<'_, '_>) -> Result<Response, EppError> {
             }
         }
     }
-    let tr = r.required(Ns::Epp, "trID")?;
+    let tr = tr_id.ok_or_else(|| unexpected("<response> has no <trID>"))?;
     Ok(Response {
         results,
         queue,
@@ -656,4 +725,46 @@ fn read_data(d: Node<'_, '_>) -> Result<Option<ResponseData>, EppError> {
         }),
         other => return Err(unexpected(format!("<domain:{other}> is not supported"))),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The direct reader of `…Z` times agrees with the full RFC 3339 reader, whatever the
+        /// time and however many fraction digits.
+        #[test]
+        fn utc_times_read_as_rfc3339_reads_them(
+            secs in -2_208_988_800i64..7_258_118_400,
+            nanos in 0u32..1_000_000_000,
+            digits in 0usize..=9,
+        ) {
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            let mut text = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if digits > 0 {
+                let fraction = format!("{nanos:09}");
+                text.push('.');
+                text.push_str(&fraction[..digits]);
+            }
+            text.push('Z');
+            let full = DateTime::parse_from_rfc3339(&text).unwrap().with_timezone(&Utc);
+            prop_assert_eq!(utc_time(&text), Some(full));
+        }
+    }
+
+    #[test]
+    fn other_times_are_left_to_the_full_reader() {
+        for text in [
+            "2026-02-30T10:00:00Z",
+            "2026-01-01T10:00:00+01:00",
+            "2026-01-01T10:00:00.Z",
+            "2026-01-01T10:00:00.1234567890Z",
+            "2026-01-01 10:00:00Z",
+            "2026-01-01T1a:00:00Z",
+        ] {
+            assert_eq!(utc_time(text), None, "{text}");
+        }
+    }
 }
