@@ -445,3 +445,38 @@ async fn an_oversized_frame_ends_the_connection() {
     }
     assert!(s.send(Command::PollRequest).await.is_err());
 }
+
+/// A timed create goes out split (all but its last byte ahead, the last at the instant) and the
+/// registry reads it whole, whether the simulator sleeps between frames or polls on a thread of
+/// its own; one due already goes out at once, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_create_is_read_whole_by_a_sleeping_or_polling_registry() {
+    for polling in [false, true] {
+        let clock = ManualClock::new(batch() + Duration::seconds(1));
+        let mut registry = Registry::new(config());
+        let names = ["timed.com".to_string(), "late.com".to_string()];
+        registry.schedule_batch(&names, batch(), Duration::zero());
+        let options = ServerOptions {
+            polling,
+            ..ServerOptions::default()
+        };
+        let sim = start(registry, &clock, options).await;
+        let mut s = Session::connect(&session_config(&sim, "catcher1"))
+            .await
+            .unwrap();
+        for (name, ahead) in [("timed.com", 20_000), ("late.com", 0)] {
+            let prepared = s.prepare(Command::Create(Create::new(name, "Auth-1xyz")));
+            let at = std::time::Instant::now() + std::time::Duration::from_micros(ahead);
+            s.write_prepared_at(&prepared, at).await.unwrap();
+            assert!(std::time::Instant::now() >= at);
+            let answer = s.read_response(&prepared).await.unwrap();
+            assert!(
+                matches!(CreateOutcome::of(&answer), CreateOutcome::Created { .. }),
+                "{name}, polling {polling}: {answer:?}"
+            );
+            let holder = sim.registry.lock().unwrap().holder(name, clock.now());
+            assert_eq!(holder.as_deref(), Some("catcher1"));
+        }
+        sim.stop();
+    }
+}

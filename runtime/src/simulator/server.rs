@@ -33,6 +33,11 @@ pub struct ServerOptions {
     pub idle: StdDuration,
     /// Require client certificates signed by this CA (DER), as some registries do.
     pub client_ca: Option<Vec<u8>>,
+    /// Serve on a thread of its own that never sleeps waiting for the network: it polls,
+    /// taking a core while it runs. On loopback the kernel wakes a sleeping server inside the
+    /// client's write, a cost a registry on its own host never puts on the client, so latency
+    /// benchmarks that time the client's write use this.
+    pub polling: bool,
 }
 
 impl Default for ServerOptions {
@@ -43,6 +48,7 @@ impl Default for ServerOptions {
             max_frame: DEFAULT_MAX_FRAME,
             idle: StdDuration::from_secs(600),
             client_ca: None,
+            polling: false,
         }
     }
 }
@@ -60,9 +66,55 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Starts listening; connections are served on the current tokio runtime until
+    /// Starts listening; connections are served on the current tokio runtime (with
+    /// [`ServerOptions::polling`], on a thread and runtime of their own) until
     /// [`Simulator::stop`] or drop.
     pub async fn start(
+        registry: Registry,
+        clock: Arc<dyn Clock>,
+        options: ServerOptions,
+    ) -> std::io::Result<Simulator> {
+        if !options.polling {
+            return Simulator::listen(registry, clock, options).await;
+        }
+        let (started, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("registry-simulator".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = started.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let sim = match Simulator::listen(registry, clock, options).await {
+                        Ok(sim) => sim,
+                        Err(e) => {
+                            let _ = started.send(Err(e));
+                            return;
+                        }
+                    };
+                    let stopped = sim.stop.subscribe();
+                    if started.send(Ok(sim)).is_err() {
+                        return;
+                    }
+                    // A task always ready: the runtime polls the network without ever waiting.
+                    while !*stopped.borrow() {
+                        tokio::task::yield_now().await;
+                    }
+                });
+            })?;
+        result
+            .await
+            .map_err(|_| std::io::Error::other("the simulator's thread ended before it started"))?
+    }
+
+    async fn listen(
         registry: Registry,
         clock: Arc<dyn Clock>,
         options: ServerOptions,
