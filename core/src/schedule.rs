@@ -180,6 +180,10 @@ pub struct Attempt {
     pub connection: u32,
     /// The command.
     pub kind: AttemptKind,
+    /// Send it at this instant, not at once: the first create of a name at an exact-instant
+    /// registry, handed over within the lead so it can leave at the instant itself (one per
+    /// session at a time).
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// What the registry said about a name.
@@ -249,6 +253,9 @@ struct Entry {
     in_flight: bool,
     /// A check said it is free: create it next.
     available: bool,
+    /// Its create timed at the instant was handed over (on this connection, while unanswered).
+    timed: bool,
+    timed_on: Option<u32>,
 }
 
 /// The scheduler for one registry.
@@ -265,6 +272,8 @@ pub struct Scheduler {
     sends: Vec<VecDeque<DateTime<Utc>>>,
     /// Where the next connection to try starts.
     next_connection: usize,
+    /// Each connection's timed create, handed over and unanswered.
+    timed_busy: Vec<bool>,
     /// A batch's start as observed (the first drop seen).
     observed_start: Option<DateTime<Utc>>,
 }
@@ -290,6 +299,8 @@ impl Scheduler {
                 terminal: None,
                 in_flight: false,
                 available: false,
+                timed: false,
+                timed_on: None,
             });
         }
         let mut order: Vec<usize> = (0..entries.len()).collect();
@@ -301,13 +312,15 @@ impl Scheduler {
                 .then(entries[a].expected.cmp(&entries[b].expected))
                 .then(x.domain.cmp(&y.domain))
         });
-        let sends = (0..profile.connections).map(|_| VecDeque::new()).collect();
+        let sends: Vec<VecDeque<DateTime<Utc>>> =
+            (0..profile.connections).map(|_| VecDeque::new()).collect();
         Scheduler {
             profile,
             entries,
             by_name,
             order,
             cursor: 0,
+            timed_busy: vec![false; sends.len()],
             sends,
             next_connection: 0,
             observed_start: None,
@@ -363,6 +376,27 @@ impl Scheduler {
             .then(|| sends.front().map(|oldest| *oldest + second()))
             .flatten();
         spaced.max(spent)
+    }
+
+    /// Creates are timed at the instant: blind creates at an exact-instant registry.
+    fn timed(&self) -> bool {
+        self.profile.approach == Approach::BlindCreate
+            && self.profile.schedule == DropSchedule::ExactInstant
+    }
+
+    /// A connection without a timed create out that may send at `now`, taking its room.
+    fn take_timed_room(&mut self, now: DateTime<Utc>) -> Option<u32> {
+        let n = self.sends.len();
+        for k in 0..n {
+            let c = (self.next_connection + k) % n;
+            if !self.timed_busy[c] && self.free_at(c).is_none_or(|at| at <= now) {
+                self.sends[c].push_back(now);
+                self.next_connection = c + 1;
+                self.timed_busy[c] = true;
+                return Some(c as u32);
+            }
+        }
+        None
     }
 
     /// A connection that may send at `now`, taking its room; `None` when none may.
@@ -421,7 +455,32 @@ impl Scheduler {
             attempts.push(Attempt {
                 connection: c,
                 kind: AttemptKind::Create(self.entries[i].target.domain.clone()),
+                at: None,
             });
+        }
+        // At an exact-instant registry, the first names in priority order get a create timed
+        // at their instant, one a connection; nothing else goes before the instant (a create
+        // then only hears "not yet").
+        if self.timed() {
+            for k in 0..self.order.len() {
+                let i = self.order[k];
+                let e = &self.entries[i];
+                if !self.active(e, now) || now >= e.expected || e.timed {
+                    continue;
+                }
+                let Some(c) = self.take_timed_room(now) else {
+                    break;
+                };
+                let e = &mut self.entries[i];
+                e.in_flight = true;
+                e.timed = true;
+                e.timed_on = Some(c);
+                attempts.push(Attempt {
+                    connection: c,
+                    kind: AttemptKind::Create(e.target.domain.clone()),
+                    at: Some(e.expected),
+                });
+            }
         }
         // Then the rest, round robin in priority order from where the last poll stopped.
         let n = self.order.len();
@@ -435,7 +494,7 @@ impl Scheduler {
             let i = self.order[(self.cursor + visited) % n];
             visited += 1;
             let e = &self.entries[i];
-            if !self.active(e, now) || e.available {
+            if !self.active(e, now) || e.available || (self.timed() && now < e.expected) {
                 continue;
             }
             batch.push(i);
@@ -482,6 +541,7 @@ impl Scheduler {
         attempts.push(Attempt {
             connection: c,
             kind,
+            at: None,
         });
         batch.clear();
         true
@@ -493,6 +553,9 @@ impl Scheduler {
             return;
         };
         self.entries[i].in_flight = false;
+        if let Some(c) = self.entries[i].timed_on.take() {
+            self.timed_busy[c as usize] = false;
+        }
         if self.entries[i].terminal.is_some() {
             return;
         }
@@ -566,6 +629,13 @@ impl Scheduler {
                 earliest(end);
                 continue;
             }
+            // Before an exact instant a name goes only as a timed create, while a connection
+            // is free for one; else at the instant.
+            let start = if self.timed() && (e.timed || self.timed_busy.iter().all(|b| *b)) {
+                start.max(e.expected)
+            } else {
+                start
+            };
             earliest(match room_at {
                 Some(free) => start.max(free),
                 None => start,
@@ -653,6 +723,56 @@ mod tests {
         s.observe("low.org", Observation::NotYetDropped, t);
         let next = s.poll(t);
         assert_eq!(next[0].kind, AttemptKind::Create("top.org".into()));
+    }
+
+    #[test]
+    fn an_exact_instant_gets_one_timed_create_a_connection_and_nothing_earlier() {
+        let drop = at(18, 0, 0);
+        let targets = ["a.org", "b.org", "c.org"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Target::new(n, drop, 3 - i as u32, 10.into()))
+            .collect();
+        let mut profile =
+            DropProfile::new(DropSchedule::ExactInstant, 2, 10, Approach::BlindCreate);
+        profile.lead = Duration::milliseconds(300);
+        let mut s = Scheduler::new(profile, targets);
+        let t0 = drop - Duration::milliseconds(300);
+        let first = s.poll(t0);
+        let timed: Vec<(u32, AttemptKind, Option<DateTime<Utc>>)> = first
+            .into_iter()
+            .map(|a| (a.connection, a.kind, a.at))
+            .collect();
+        assert_eq!(
+            timed,
+            vec![
+                (0, AttemptKind::Create("a.org".into()), Some(drop)),
+                (1, AttemptKind::Create("b.org".into()), Some(drop)),
+            ]
+        );
+        // c.org waits for the instant: no create before it, however much rate is left.
+        assert!(s.poll(t0 + Duration::milliseconds(150)).is_empty());
+        assert_eq!(s.next_wake(), Some(drop));
+        let after = s.poll(drop);
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].kind, AttemptKind::Create("c.org".into()));
+        assert_eq!(after[0].at, None);
+        // The timed ones answered: tried again untimed, as the rate allows.
+        s.observe(
+            "a.org",
+            Observation::NotYetDropped,
+            drop + Duration::milliseconds(1),
+        );
+        s.observe(
+            "b.org",
+            Observation::Created,
+            drop + Duration::milliseconds(1),
+        );
+        let later = s.poll(drop + Duration::milliseconds(200));
+        assert_eq!(
+            later.iter().map(|a| (&a.kind, a.at)).collect::<Vec<_>>(),
+            vec![(&AttemptKind::Create("a.org".into()), None)]
+        );
     }
 
     #[test]

@@ -277,6 +277,11 @@ impl Catcher {
                 let tx = tx.clone();
                 let connection = attempt.connection as usize;
                 let last_sent = last_sent.clone();
+                // A create timed at an instant leaves then, to the microsecond (the clock may
+                // be offset from the system's: the instant is taken as a distance from now).
+                let timed = attempt
+                    .at
+                    .map(|at| Instant::now() + (at - now).to_std().unwrap_or(StdDuration::ZERO));
                 tokio::spawn(async move {
                     let result = match pool.lease_slot(connection).await {
                         Ok(mut lease) => {
@@ -284,13 +289,35 @@ impl Catcher {
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .map(|t| t + spacing);
-                            if let Some(due) = due {
-                                tokio::time::sleep_until(due.into()).await;
-                            }
-                            *last_sent[connection]
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-                            let r = lease.session().send(command).await;
+                            let due = match (due, timed) {
+                                (Some(due), Some(at)) => Some(due.max(at)),
+                                (due, at) => due.or(at),
+                            };
+                            let session = lease.session();
+                            let r = match due {
+                                // Within the spin, a timed write leaves at its instant exactly.
+                                Some(due) if timed.is_some() => {
+                                    let prepared = session.prepare(command);
+                                    match session.write_prepared_at(&prepared, due).await {
+                                        Ok(_) => {
+                                            *last_sent[connection]
+                                                .lock()
+                                                .unwrap_or_else(|e| e.into_inner()) = Some(due);
+                                            session.read_response(&prepared).await
+                                        }
+                                        Err(e) => Err(e),
+                                    }
+                                }
+                                due => {
+                                    if let Some(due) = due {
+                                        tokio::time::sleep_until(due.into()).await;
+                                    }
+                                    *last_sent[connection]
+                                        .lock()
+                                        .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                                    session.send(command).await
+                                }
+                            };
                             if r.is_err()
                                 || r.as_ref().is_ok_and(|r| matches!(r.code(), 2500..=2502))
                             {

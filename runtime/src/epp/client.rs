@@ -124,6 +124,34 @@ pub struct Session {
 /// How long before a timed write [`Session::write_prepared_at`] stops sleeping and spins.
 pub const SPIN_AHEAD: Duration = Duration::from_micros(500);
 
+/// Threads spinning toward an instant in this process, at most one fewer than the cores (one at
+/// least): more would take the cores from each other, the registry simulator and the runtime.
+static SPINNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A permit to spin, given back when dropped.
+struct Spinner;
+
+impl Spinner {
+    fn take() -> Option<Spinner> {
+        use std::sync::atomic::Ordering;
+        let most = std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1))
+            .max(1);
+        SPINNING
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < most).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Spinner)
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        SPINNING.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// A command written to bytes ahead of time, to be sent at an instant
 /// ([`Session::send_prepared`]): the encoding is off the critical path.
 pub struct Prepared {
@@ -287,7 +315,8 @@ impl Session {
     /// thread sleeps (the system's timer, precise to tens of microseconds) until [`SPIN_AHEAD`]
     /// before; on a current-thread runtime, where it may not block, tokio sleeps until 3 ms
     /// before. Then the frame goes out **all but its last byte**, and the thread spins to the
-    /// instant and writes that byte. The registry cannot act on a frame before its last byte
+    /// instant and writes that byte (when enough threads of the process spin already, it sleeps
+    /// to the instant on the system's timer instead). The registry cannot act on a frame before its last byte
     /// (RFC 5734 frames carry their length), so nothing reaches it early; but the socket's path
     /// through the kernel is warm at the instant: a write after the thread slept took 65-80 µs
     /// on loopback, the same write on a warm path about 20 µs.
@@ -318,7 +347,16 @@ impl Session {
                 std::thread::sleep(wait);
                 let (head, tail) = bytes.split_at(bytes.len().saturating_sub(1));
                 runtime.block_on(self.write_bytes(head))?;
-                spin();
+                match Spinner::take() {
+                    Some(_spinning) => spin(),
+                    // Enough threads spin already: this one sleeps the rest on the system's
+                    // timer (tens of microseconds late) rather than take their cores.
+                    None => {
+                        if let Some(rest) = at.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(rest);
+                        }
+                    }
+                }
                 runtime.block_on(self.write_bytes(tail))
             })?;
         } else {
