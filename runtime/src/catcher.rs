@@ -45,14 +45,24 @@ impl CatcherRegistry {
     }
 }
 
+/// How long an outcome is kept for the engine to take up after its drop: the engine's tick takes
+/// a drop up at once, so a week is far more than a tick ever lags.
+const KEEP_OUTCOMES: chrono::Duration = chrono::Duration::days(7);
+
 impl Registry for CatcherRegistry {
-    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
+    fn attempt(&mut self, job: &DropJob, now: DateTime<Utc>) -> CatchProgress {
         let key = (job.domain.as_str().to_owned(), job.drop_at);
-        let outcomes = self
+        let mut outcomes = self
             .shared
             .outcomes
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        // Outcomes are kept, not taken, so a tick that fails and runs again finds its answer;
+        // those of drops long past are let go, so the map does not grow with every name ever
+        // worked.
+        if outcomes.len() > 1024 {
+            outcomes.retain(|(_, drop_at), _| *drop_at + KEEP_OUTCOMES > now);
+        }
         match outcomes.get(&key) {
             Some(outcome) => CatchProgress::Finished(outcome.clone()),
             None => CatchProgress::Underway,
@@ -482,5 +492,49 @@ fn observe(scheduler: &mut Scheduler, answer: Answer, at: DateTime<Utc>, found: 
             errors.remove(name);
         }
         scheduler.observe(name, observation, at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backorder_core::DomainName;
+    use chrono::{Duration, TimeZone};
+
+    fn job(name: &str, drop_at: DateTime<Utc>) -> DropJob {
+        DropJob {
+            domain: DomainName::parse(name).unwrap(),
+            drop_at,
+            model: backorder_core::AllocationModel::Auction,
+            backorders: Vec::new(),
+            value: Default::default(),
+        }
+    }
+
+    #[test]
+    fn outcomes_are_answered_until_a_week_after_their_drop_then_let_go() {
+        let drop = Utc.with_ymd_and_hms(2026, 3, 1, 19, 0, 0).unwrap();
+        let mut registry = CatcherRegistry::new();
+        {
+            let mut outcomes = registry.shared.outcomes.lock().unwrap();
+            for i in 0..2000 {
+                outcomes.insert((format!("n{i}.com"), drop), CatchOutcome::Caught);
+            }
+        }
+        let asked = job("n7.com", drop);
+        // Asked again and again (a tick run twice), the answer stays.
+        for _ in 0..2 {
+            assert_eq!(
+                registry.attempt(&asked, drop + Duration::days(6)),
+                CatchProgress::Finished(CatchOutcome::Caught)
+            );
+        }
+        assert_eq!(
+            registry.attempt(&job("other.com", drop), drop),
+            CatchProgress::Underway
+        );
+        // A week on, the drop's outcomes are let go.
+        registry.attempt(&asked, drop + Duration::days(8));
+        assert!(registry.shared.outcomes.lock().unwrap().is_empty());
     }
 }
