@@ -384,29 +384,16 @@ impl Scheduler {
             && self.profile.schedule == DropSchedule::ExactInstant
     }
 
-    /// A connection without a timed create out that may send at `now`, taking its room.
-    fn take_timed_room(&mut self, now: DateTime<Utc>) -> Option<u32> {
+    /// A connection that may send at `now`, taking its room; `None` when none may. For a
+    /// `timed` create, only a connection without a timed create out, which it then holds.
+    fn take_room(&mut self, now: DateTime<Utc>, timed: bool) -> Option<u32> {
         let n = self.sends.len();
         for k in 0..n {
             let c = (self.next_connection + k) % n;
-            if !self.timed_busy[c] && self.free_at(c).is_none_or(|at| at <= now) {
+            if !(timed && self.timed_busy[c]) && self.free_at(c).is_none_or(|at| at <= now) {
                 self.sends[c].push_back(now);
                 self.next_connection = c + 1;
-                self.timed_busy[c] = true;
-                return Some(c as u32);
-            }
-        }
-        None
-    }
-
-    /// A connection that may send at `now`, taking its room; `None` when none may.
-    fn take_room(&mut self, now: DateTime<Utc>) -> Option<u32> {
-        let n = self.sends.len();
-        for k in 0..n {
-            let c = (self.next_connection + k) % n;
-            if self.free_at(c).is_none_or(|at| at <= now) {
-                self.sends[c].push_back(now);
-                self.next_connection = c + 1;
+                self.timed_busy[c] |= timed;
                 return Some(c as u32);
             }
         }
@@ -448,7 +435,7 @@ impl Scheduler {
             .filter(|&i| self.entries[i].available && self.active(&self.entries[i], now))
             .collect();
         for i in free {
-            let Some(c) = self.take_room(now) else {
+            let Some(c) = self.take_room(now, false) else {
                 return attempts;
             };
             self.entries[i].in_flight = true;
@@ -468,7 +455,7 @@ impl Scheduler {
                 if !self.active(e, now) || now >= e.expected || e.timed {
                     continue;
                 }
-                let Some(c) = self.take_timed_room(now) else {
+                let Some(c) = self.take_room(now, true) else {
                     break;
                 };
                 let e = &mut self.entries[i];
@@ -521,7 +508,7 @@ impl Scheduler {
         now: DateTime<Utc>,
         attempts: &mut Vec<Attempt>,
     ) -> bool {
-        let Some(c) = self.take_room(now) else {
+        let Some(c) = self.take_room(now, false) else {
             batch.clear();
             return false;
         };

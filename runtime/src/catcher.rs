@@ -49,20 +49,30 @@ impl CatcherRegistry {
 /// a drop up at once, so a week is far more than a tick ever lags.
 const KEEP_OUTCOMES: chrono::Duration = chrono::Duration::days(7);
 
+impl Shared {
+    /// Keeps the outcomes of a window's drops at `now`. Outcomes are kept, not taken, so a tick
+    /// that fails and runs again still finds its answer; those of drops more than
+    /// [`KEEP_OUTCOMES`] before `now` are let go here, once a window and off the engine's tick,
+    /// so the map does not grow with every name ever worked.
+    fn record(
+        &self,
+        outcomes: impl IntoIterator<Item = ((String, DateTime<Utc>), CatchOutcome)>,
+        now: DateTime<Utc>,
+    ) {
+        let mut kept = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|(_, drop_at), _| *drop_at + KEEP_OUTCOMES > now);
+        kept.extend(outcomes);
+    }
+}
+
 impl Registry for CatcherRegistry {
-    fn attempt(&mut self, job: &DropJob, now: DateTime<Utc>) -> CatchProgress {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
         let key = (job.domain.as_str().to_owned(), job.drop_at);
-        let mut outcomes = self
+        let outcomes = self
             .shared
             .outcomes
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        // Outcomes are kept, not taken, so a tick that fails and runs again finds its answer;
-        // those of drops long past are let go, so the map does not grow with every name ever
-        // worked.
-        if outcomes.len() > 1024 {
-            outcomes.retain(|(_, drop_at), _| *drop_at + KEEP_OUTCOMES > now);
-        }
         match outcomes.get(&key) {
             Some(outcome) => CatchProgress::Finished(outcome.clone()),
             None => CatchProgress::Underway,
@@ -295,36 +305,30 @@ impl Catcher {
                 tokio::spawn(async move {
                     let result = match pool.lease_slot(connection).await {
                         Ok(mut lease) => {
-                            let due = last_sent[connection]
+                            let last = &last_sent[connection];
+                            let spaced = last
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .map(|t| t + spacing);
-                            let due = match (due, timed) {
-                                (Some(due), Some(at)) => Some(due.max(at)),
-                                (due, at) => due.or(at),
-                            };
                             let session = lease.session();
-                            let r = match due {
-                                // Within the spin, a timed write leaves at its instant exactly.
-                                Some(due) if timed.is_some() => {
+                            let r = match timed {
+                                // A timed write leaves at its instant (or its spacing, if later).
+                                Some(at) => {
+                                    let at = spaced.map_or(at, |s| s.max(at));
                                     let prepared = session.prepare(command);
-                                    match session.write_prepared_at(&prepared, due).await {
-                                        Ok(_) => {
-                                            *last_sent[connection]
-                                                .lock()
-                                                .unwrap_or_else(|e| e.into_inner()) = Some(due);
-                                            session.read_response(&prepared).await
-                                        }
+                                    let written = session.write_prepared_at(&prepared, at).await;
+                                    *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+                                    match written {
+                                        Ok(_) => session.read_response(&prepared).await,
                                         Err(e) => Err(e),
                                     }
                                 }
-                                due => {
-                                    if let Some(due) = due {
+                                None => {
+                                    if let Some(due) = spaced {
                                         tokio::time::sleep_until(due.into()).await;
                                     }
-                                    *last_sent[connection]
-                                        .lock()
-                                        .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                                    *last.lock().unwrap_or_else(|e| e.into_inner()) =
+                                        Some(Instant::now());
                                     session.send(command).await
                                 }
                             };
@@ -367,6 +371,7 @@ impl Catcher {
             }
         }
         pool.close().await;
+        let mut outcomes = Vec::new();
         for (name, state) in scheduler.states() {
             let Some(job) = by_name.get(&name) else {
                 continue;
@@ -403,12 +408,13 @@ impl Catcher {
                     }
                 }
             };
-            self.shared
-                .outcomes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert((name.clone(), job.drop_at), outcome.clone());
-            self.engine.record_catch(&name, job.drop_at, &outcome)?;
+            outcomes.push(((name, job.drop_at), outcome));
+        }
+        // Handed over first: the engine's tick finds them even if recording one fails below.
+        self.shared
+            .record(outcomes.iter().cloned(), self.clock.now());
+        for ((name, drop_at), outcome) in &outcomes {
+            self.engine.record_catch(name, *drop_at, outcome)?;
         }
         Ok(report)
     }
@@ -515,17 +521,19 @@ mod tests {
     fn outcomes_are_answered_until_a_week_after_their_drop_then_let_go() {
         let drop = Utc.with_ymd_and_hms(2026, 3, 1, 19, 0, 0).unwrap();
         let mut registry = CatcherRegistry::new();
-        {
-            let mut outcomes = registry.shared.outcomes.lock().unwrap();
-            for i in 0..2000 {
-                outcomes.insert((format!("n{i}.com"), drop), CatchOutcome::Caught);
-            }
-        }
+        let window = (0..2000).map(|i| ((format!("n{i}.com"), drop), CatchOutcome::Caught));
+        registry.shared.record(window, drop);
         let asked = job("n7.com", drop);
-        // Asked again and again (a tick run twice), the answer stays.
+        // Asked again and again (a tick run twice), and after another window six days on,
+        // the answer stays.
+        let later = drop + Duration::days(6);
+        registry.shared.record(
+            [(("late.com".to_string(), later), CatchOutcome::Taken)],
+            later,
+        );
         for _ in 0..2 {
             assert_eq!(
-                registry.attempt(&asked, drop + Duration::days(6)),
+                registry.attempt(&asked, later),
                 CatchProgress::Finished(CatchOutcome::Caught)
             );
         }
@@ -533,8 +541,10 @@ mod tests {
             registry.attempt(&job("other.com", drop), drop),
             CatchProgress::Underway
         );
-        // A week on, the drop's outcomes are let go.
-        registry.attempt(&asked, drop + Duration::days(8));
-        assert!(registry.shared.outcomes.lock().unwrap().is_empty());
+        // A window more than a week on lets the first drop's outcomes go, not the later one's.
+        let week_on = drop + Duration::days(8);
+        registry.shared.record([], week_on);
+        assert_eq!(registry.attempt(&asked, week_on), CatchProgress::Underway);
+        assert_eq!(registry.shared.outcomes.lock().unwrap().len(), 1);
     }
 }

@@ -336,10 +336,12 @@ impl<'a> Tree<'a> {
                 }
                 Event::Text(t) => {
                     let text = t.into_inner();
-                    if text.trim().is_empty() {
-                        continue;
-                    }
+                    // Whitespace is kept inside an element (it may stand between two
+                    // references, "&amp; &amp;"): only the trimming pass drops it, in the reader.
                     let Some(&index) = open.last() else {
+                        if text.trim().is_empty() {
+                            continue;
+                        }
                         return Err(malformed("text outside the root element").into());
                     };
                     let into = &mut elements[index as usize].text;
@@ -681,6 +683,7 @@ mod tests {
             (b"<r> a <![CDATA[b]]> </r>", "a b"),
             (b"<r> a <x/> b </r>", "a  b"),
             (b"<r>\n one two </r>", "one two"),
+            (b"<r>&amp; &amp;</r>", "& &"),
         ] {
             let tree = Tree::parse(xml).unwrap();
             assert_eq!(tree.root().text(), text, "{}", String::from_utf8_lossy(xml));

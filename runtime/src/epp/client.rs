@@ -303,9 +303,7 @@ impl Session {
 
     /// Writes a prepared command (the instant it leaves is this call's return).
     pub async fn write_prepared(&mut self, prepared: &Prepared) -> Result<(), SessionError> {
-        self.stream.write_all(&prepared.bytes).await?;
-        self.stream.flush().await?;
-        Ok(())
+        self.write_bytes(&prepared.bytes).await
     }
 
     /// Writes a prepared command at the instant `at`, not before, and says how late the write
@@ -316,10 +314,10 @@ impl Session {
     /// before; on a current-thread runtime, where it may not block, tokio sleeps until 3 ms
     /// before. Then the frame goes out **all but its last byte**, and the thread spins to the
     /// instant and writes that byte (when enough threads of the process spin already, it sleeps
-    /// to the instant on the system's timer instead). The registry cannot act on a frame before its last byte
-    /// (RFC 5734 frames carry their length), so nothing reaches it early; but the socket's path
-    /// through the kernel is warm at the instant: a write after the thread slept took 65-80 µs
-    /// on loopback, the same write on a warm path about 20 µs.
+    /// to the instant on the system's timer instead). The registry cannot act on a frame before
+    /// its last byte (RFC 5734 frames carry their length), so nothing reaches it early; but the
+    /// socket's path through the kernel is warm at the instant: a write after the thread slept
+    /// took 65-80 µs on loopback, the same write on a warm path about 20 µs.
     pub async fn write_prepared_at(
         &mut self,
         prepared: &Prepared,
