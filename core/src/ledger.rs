@@ -685,6 +685,27 @@ fn resolve<S: LedgerStore + ?Sized>(
     Ok(t)
 }
 
+/// One line of an account statement (HEXONET `QueryDepositList`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLine {
+    /// The journal entry.
+    pub transfer: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What kind.
+    pub kind: TransferKind,
+    /// The transfer's amount.
+    pub amount: Decimal,
+    /// Its effect on the posted balance.
+    pub balance_change: Decimal,
+    /// Its effect on the reserved deposits.
+    pub reserved_change: Decimal,
+    /// The backorder concerned.
+    pub backorder: Option<u64>,
+    /// The idempotency key it was made under.
+    pub key: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

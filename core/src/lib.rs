@@ -12,6 +12,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod api;
 pub mod auction;
 pub mod audit;
 pub mod backorder;

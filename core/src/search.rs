@@ -10,7 +10,8 @@
 //! - `NOHYPHENS` and `NONUMBERS` look at that part; `NOIDNS` drops internationalised names.
 //! - **Zones** are the policy zones (`com`, `co.uk`); the **deletion day** is the UTC date of the
 //!   deletion time; the **finalization range** is inclusive at both ends.
-//! - The **regex** is matched against the whole name in its Unicode form (`^[a-z]{4}\.com$`).
+//! - The **regex** is matched against the whole name in its Unicode form (`^[a-z]{4}\.com$`);
+//!   the **label regex** (HEXONET's `REGEXP`) against the name without its zone (`^[0-9]+$`).
 //!
 //! Results are ordered by name (ASCII form), deletion time or finalization date, ties broken by
 //! name; descending order reverses the whole order. `first` skips rows, `limit` caps the page, and
@@ -101,6 +102,9 @@ pub struct SearchQuery {
     pub no_idns: bool,
     /// A regular expression the whole name (Unicode form) must match (at most 1,000 characters).
     pub regex: Option<String>,
+    /// A regular expression the name without its zone (Unicode form) must match: HEXONET's
+    /// `REGEXP` (`^[0-9]+$` finds the all-digit names). At most 1,000 characters.
+    pub label_regex: Option<String>,
     /// The order of the rows.
     pub order_by: OrderBy,
     /// Reverse the order.
@@ -127,6 +131,7 @@ impl Default for SearchQuery {
             no_numbers: false,
             no_idns: false,
             regex: None,
+            label_regex: None,
             order_by: OrderBy::Name,
             descending: false,
             first: 0,
@@ -187,6 +192,21 @@ struct Prepared {
     /// Per zone of the index, whether the query wants it (when it names zones).
     zone_wanted: Vec<bool>,
     regex: Option<regex::Regex>,
+    label_regex: Option<regex::Regex>,
+}
+
+/// Compiles a query's regular expression, within the caps every search applies.
+fn compile(r: &str, what: &str) -> Result<regex::Regex> {
+    if r.len() > 1000 {
+        return Err(Error::InvalidArgument(format!(
+            "{what} must be at most 1000 characters"
+        )));
+    }
+    regex::RegexBuilder::new(r)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
 }
 
 fn prepare(q: &SearchQuery) -> Result<Prepared> {
@@ -214,26 +234,22 @@ fn prepare(q: &SearchQuery) -> Result<Prepared> {
         .map(|k| normalise_keyword(k))
         .collect::<Result<Vec<_>>>()?;
     let zones = q.zones.iter().map(|z| normalise_zone(z)).collect();
-    let regex = match &q.regex {
-        None => None,
-        Some(r) if r.len() > 1000 => {
-            return Err(Error::InvalidArgument(
-                "regex must be at most 1000 characters".into(),
-            ))
-        }
-        Some(r) => Some(
-            regex::RegexBuilder::new(r)
-                .size_limit(1 << 20)
-                .dfa_size_limit(1 << 20)
-                .build()
-                .map_err(|e| Error::InvalidArgument(format!("regex: {e}")))?,
-        ),
-    };
+    let regex = q
+        .regex
+        .as_deref()
+        .map(|r| compile(r, "regex"))
+        .transpose()?;
+    let label_regex = q
+        .label_regex
+        .as_deref()
+        .map(|r| compile(r, "label regex"))
+        .transpose()?;
     Ok(Prepared {
         keywords,
         zones,
         zone_wanted: Vec::new(),
         regex,
+        label_regex,
     })
 }
 
@@ -655,6 +671,11 @@ impl CatalogIndex {
         }
         if let Some(re) = &p.regex {
             if !re.is_match(&self.unicode(r)) {
+                return false;
+            }
+        }
+        if let Some(re) = &p.label_regex {
+            if !re.is_match(self.label(i as usize)) {
                 return false;
             }
         }

@@ -54,6 +54,7 @@ prop_compose! {
                max_len in prop::option::weighted(0.3, 0u32..12),
                flags in (any::<bool>(), any::<bool>(), any::<bool>()),
                regex in prop::option::weighted(0.2, 0usize..3),
+               label_regex in prop::option::weighted(0.2, 0usize..3),
                order in 0u8..3,
                descending in any::<bool>(),
                first in 0u64..20,
@@ -73,6 +74,7 @@ prop_compose! {
             no_numbers: flags.1,
             no_idns: flags.2,
             regex: regex.map(|r| ["^shop", r"\.com$", "(car|ho)"][r].to_string()),
+            label_regex: label_regex.map(|r| ["^[a-z]+$", "s$", "^[^-]*-"][r].to_string()),
             order_by: [OrderBy::Name, OrderBy::DeletionDay, OrderBy::FinalizationDate][order as usize],
             descending,
             first,
@@ -88,6 +90,10 @@ fn oracle(
     policies: &PolicyTable,
 ) -> (u64, Vec<SearchRow>) {
     let re = q.regex.as_ref().map(|r| regex::Regex::new(r).unwrap());
+    let label_re = q
+        .label_regex
+        .as_ref()
+        .map(|r| regex::Regex::new(r).unwrap());
     let keywords: Vec<String> = q.keywords.iter().map(|k| k.to_lowercase()).collect();
     let mut rows: Vec<SearchRow> = Vec::new();
     for e in entries.iter().filter(|e| !e.withdrawn) {
@@ -116,7 +122,8 @@ fn oracle(
             && !(q.no_hyphens && label.contains('-'))
             && !(q.no_numbers && label.chars().any(|c| c.is_ascii_digit()))
             && !(q.no_idns && e.domain.as_str().contains("xn--"))
-            && re.as_ref().is_none_or(|r| r.is_match(&unicode));
+            && re.as_ref().is_none_or(|r| r.is_match(&unicode))
+            && label_re.as_ref().is_none_or(|r| r.is_match(&label));
         if ok {
             rows.push(SearchRow {
                 domain: e.domain.to_string(),

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{Clock, SystemClock};
 use crate::registry::SimulatedRegistry;
 
+pub use backorder_core::ledger::StatementLine;
+
 /// A new customer account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewAccount {
@@ -30,27 +32,6 @@ pub struct NewAccount {
     /// Default contact handles.
     #[serde(default)]
     pub contacts: Contacts,
-}
-
-/// One line of an account statement (HEXONET `QueryDepositList`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatementLine {
-    /// The journal entry.
-    pub transfer: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// What kind.
-    pub kind: TransferKind,
-    /// The transfer's amount.
-    pub amount: Decimal,
-    /// Its effect on the posted balance.
-    pub balance_change: Decimal,
-    /// Its effect on the reserved deposits.
-    pub reserved_change: Decimal,
-    /// The backorder concerned.
-    pub backorder: Option<u64>,
-    /// The idempotency key it was made under.
-    pub key: String,
 }
 
 /// What one `tick` did.

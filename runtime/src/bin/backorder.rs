@@ -130,6 +130,9 @@ struct SearchArgs {
     /// A regular expression the whole name (Unicode form, with its zone) must match.
     #[arg(long, value_name = "REGEX")]
     regex: Option<String>,
+    /// A regular expression the name without its zone must match (HEXONET's REGEXP).
+    #[arg(long, value_name = "REGEX")]
+    label_regex: Option<String>,
     /// The order of the rows.
     #[arg(long, value_enum, default_value = "name")]
     order_by: Order,
@@ -261,6 +264,7 @@ fn search(args: SearchArgs) -> backorder::Result<()> {
         no_numbers: args.nonumbers,
         no_idns: args.noidns,
         regex: args.regex,
+        label_regex: args.label_regex,
         order_by: match args.order_by {
             Order::Name => OrderBy::Name,
             Order::DeletionDay => OrderBy::DeletionDay,
