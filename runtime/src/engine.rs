@@ -370,6 +370,11 @@ impl Engine {
         self.lock().policies.all()
     }
 
+    /// One zone's policy (`UNKNOWN_TLD` when the registrar offers no backorders there).
+    pub fn policy(&self, zone: &str) -> Result<TldPolicy> {
+        self.lock().policies.get(zone).cloned()
+    }
+
     /// Adds or replaces a zone's policy (validated). Applies to backorders placed afterwards.
     pub fn set_policy(&self, policy: TldPolicy) -> Result<()> {
         policy.validate()?;

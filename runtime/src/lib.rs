@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod catcher;
 pub mod clock;
 pub mod engine;
+pub mod gateway;
 pub mod epp;
 pub mod json;
 pub mod registry;

@@ -1,0 +1,435 @@
+//! The gateway's logins: read from a TOML accounts file at start, passwords kept only as argon2
+//! hashes, checked in constant time.
+//!
+//! ```toml
+//! [[account]]
+//! login = "reseller"
+//! password = "correct horse"      # or an argon2 PHC string: "$argon2id$v=19$..."
+//! balance = "500.00"              # a string or a whole number, never a float
+//! currency = "USD"
+//!
+//! [[account]]
+//! login = "shop.reseller"
+//! password = "battery staple"
+//! balance = 0
+//! currency = "USD"
+//! parent = "reseller"             # a sub-user: `s_user=shop.reseller` works for `reseller`
+//! contacts = { owner = "P-SHOP1", admin = "P-SHOP1", tech = "P-SHOP1", billing = "P-SHOP1" }
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use backorder_core::{check_account_id, Contacts, Currency, Error, Result, Secret};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::{Engine, NewAccount};
+
+/// The cost of hashing a password: argon2id's memory (KiB), passes and lanes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HashCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over it.
+    pub passes: u32,
+    /// Lanes.
+    pub lanes: u32,
+}
+
+impl HashCost {
+    /// OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane (tens of milliseconds a check).
+    pub const DEFAULT: HashCost = HashCost {
+        memory_kib: 19 * 1024,
+        passes: 2,
+        lanes: 1,
+    };
+
+    /// A cheap cost for tests only: the same algorithm, a fraction of the work.
+    pub const TESTING: HashCost = HashCost {
+        memory_kib: 256,
+        passes: 1,
+        lanes: 1,
+    };
+
+    fn hasher(self) -> Result<Argon2<'static>> {
+        let params = Params::new(self.memory_kib, self.passes, self.lanes, None)
+            .map_err(|e| Error::InvalidArgument(format!("argon2 cost: {e}")))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+}
+
+/// One `[[account]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    login: String,
+    password: String,
+    balance: toml::Value,
+    currency: String,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    contacts: Option<ContactsEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactsEntry {
+    owner: Option<String>,
+    admin: Option<String>,
+    tech: Option<String>,
+    billing: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    account: Vec<Entry>,
+}
+
+/// An account as the gateway keeps it: no password, only its hash.
+#[derive(Clone, Debug)]
+pub struct GatewayAccount {
+    /// The login, which is also the engine's account id.
+    pub login: String,
+    /// The argon2 PHC string.
+    hash: String,
+    /// The login it is a sub-user of.
+    pub parent: Option<String>,
+    /// The opening balance (funded once, when the engine first sees the account).
+    pub balance: Decimal,
+    /// The balance's currency.
+    pub currency: Currency,
+    /// Default contact handles, when the file gives them.
+    pub contacts: Option<Contacts>,
+}
+
+/// Every login, hashed. Built once at start.
+pub struct Accounts {
+    by_login: HashMap<String, GatewayAccount>,
+    /// Checked when the login is unknown, so an unknown login costs what a known one does.
+    decoy: String,
+    cost: HashCost,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts")
+            .field("logins", &self.by_login.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn file_error(what: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(format!("accounts file: {what}"))
+}
+
+impl Accounts {
+    /// Reads an accounts file (see the module documentation), hashing every password at `cost`.
+    pub fn load(path: &Path, cost: HashCost) -> Result<Accounts> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| file_error(format!("cannot read {}: {e}", path.display())))?;
+        Accounts::parse(&text, cost)
+    }
+
+    /// As [`Accounts::load`], from the file's text. Errors name the account and field, never a
+    /// password.
+    pub fn parse(text: &str, cost: HashCost) -> Result<Accounts> {
+        // toml's own messages quote the offending line, which may hold a password: keep only
+        // where it is.
+        let file: File = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = text[..s.start.min(text.len())].lines().count().max(1);
+                    format!(" at line {line}")
+                })
+                .unwrap_or_default();
+            file_error(format!("not a valid accounts file{at}"))
+        })?;
+        let hasher = cost.hasher()?;
+        let mut by_login = HashMap::new();
+        for (i, e) in file.account.into_iter().enumerate() {
+            let which = format!("account {} ('{}')", i + 1, e.login.escape_debug());
+            check_account_id(&e.login).map_err(|err| file_error(format!("{which}: {err}")))?;
+            let currency: Currency = e
+                .currency
+                .parse()
+                .map_err(|err| file_error(format!("{which}: {err}")))?;
+            let balance = match &e.balance {
+                toml::Value::String(s) => s.parse::<Decimal>().ok(),
+                toml::Value::Integer(n) => Some(Decimal::from(*n)),
+                _ => None,
+            }
+            .filter(|b| *b >= Decimal::ZERO)
+            .ok_or_else(|| {
+                file_error(format!(
+                    "{which}: balance must be a non-negative decimal written as a string (\"500.00\") or a whole number"
+                ))
+            })?;
+            let contacts = e.contacts.map(|c| Contacts {
+                owner: c.owner.map(Into::into),
+                admin: c.admin.map(Into::into),
+                tech: c.tech.map(Into::into),
+                billing: c.billing.map(Into::into),
+            });
+            if let Some(c) = &contacts {
+                c.validate()
+                    .map_err(|err| file_error(format!("{which}: {err}")))?;
+            }
+            if e.password.is_empty() {
+                return Err(file_error(format!("{which}: the password is empty")));
+            }
+            let hash = if e.password.starts_with("$argon2") {
+                PasswordHash::new(&e.password)
+                    .map_err(|_| file_error(format!("{which}: not a valid argon2 hash")))?;
+                e.password
+            } else {
+                let salt = SaltString::generate(&mut OsRng);
+                hasher
+                    .hash_password(e.password.as_bytes(), &salt)
+                    .map_err(|err| file_error(format!("{which}: hashing failed: {err}")))?
+                    .to_string()
+            };
+            let account = GatewayAccount {
+                login: e.login.clone(),
+                hash,
+                parent: e.parent,
+                balance,
+                currency,
+                contacts,
+            };
+            if by_login.insert(e.login.clone(), account).is_some() {
+                return Err(file_error(format!("{which}: the login appears twice")));
+            }
+        }
+        for a in by_login.values() {
+            if let Some(p) = &a.parent {
+                if !by_login.contains_key(p) {
+                    return Err(file_error(format!(
+                        "account '{}': parent '{}' is not in the file",
+                        a.login, p
+                    )));
+                }
+            }
+        }
+        let accounts = Accounts {
+            decoy: hasher
+                .hash_password(b"no such login", &SaltString::generate(&mut OsRng))
+                .map_err(|e| file_error(format!("hashing failed: {e}")))?
+                .to_string(),
+            by_login,
+            cost,
+        };
+        for login in accounts.by_login.keys() {
+            if accounts.ancestors(login).any(|a| a == login) {
+                return Err(file_error(format!(
+                    "account '{login}' is its own parent (a cycle)"
+                )));
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// How many logins.
+    pub fn len(&self) -> usize {
+        self.by_login.len()
+    }
+
+    /// No logins.
+    pub fn is_empty(&self) -> bool {
+        self.by_login.is_empty()
+    }
+
+    /// Every account, in login order.
+    pub fn iter(&self) -> impl Iterator<Item = &GatewayAccount> {
+        let mut v: Vec<&GatewayAccount> = self.by_login.values().collect();
+        v.sort_by(|a, b| a.login.cmp(&b.login));
+        v.into_iter()
+    }
+
+    /// True when `login` exists and `password` is its password. Takes the same time for an
+    /// unknown login as for a wrong password (the hash is checked against a decoy).
+    pub fn verify(&self, login: &str, password: &Secret) -> bool {
+        let (hash, known) = match self.by_login.get(login) {
+            Some(a) => (a.hash.as_str(), true),
+            None => (self.decoy.as_str(), false),
+        };
+        let Ok(parsed) = PasswordHash::new(hash) else {
+            return false;
+        };
+        let Ok(hasher) = self.cost.hasher() else {
+            return false;
+        };
+        // The verifier reads the cost from the hash itself and compares in constant time.
+        let ok = hasher
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok();
+        ok && known
+    }
+
+    /// The logins above `login`, its parent first.
+    fn ancestors<'a>(&'a self, login: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let mut next = self.by_login.get(login).and_then(|a| a.parent.as_deref());
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            let current = next?;
+            steps += 1;
+            if steps > self.by_login.len() {
+                return None; // a cycle; `parse` refuses those
+            }
+            next = self.by_login.get(current).and_then(|a| a.parent.as_deref());
+            Some(current)
+        })
+    }
+
+    /// True when `user` is `login`'s sub-user, directly or through other sub-users.
+    pub fn is_sub_user(&self, login: &str, user: &str) -> bool {
+        self.ancestors(user).any(|a| a == login)
+    }
+
+    /// `login`'s sub-users at every depth, in login order.
+    pub fn sub_users(&self, login: &str) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .by_login
+            .keys()
+            .filter(|u| self.is_sub_user(login, u))
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Opens in the engine every account it does not have yet, funded with the file's balance
+    /// once (the top-up's key is fixed, so a restart never funds it again); sets the contacts of
+    /// those the file gives contacts for. An existing account in another currency is an error.
+    pub fn provision(&self, engine: &Engine) -> Result<()> {
+        for a in self.iter() {
+            match engine.account(&a.login) {
+                Ok(existing) => {
+                    if existing.currency != a.currency {
+                        return Err(file_error(format!(
+                            "account '{}' is in {} in the store, {} in the file",
+                            a.login, existing.currency, a.currency
+                        )));
+                    }
+                    if let Some(c) = &a.contacts {
+                        if existing.contacts != *c {
+                            engine.set_contacts(&a.login, c.clone())?;
+                        }
+                    }
+                }
+                Err(Error::AccountNotFound(_)) => {
+                    engine.create_account(NewAccount {
+                        id: a.login.clone(),
+                        currency: a.currency,
+                        contacts: a.contacts.clone().unwrap_or_default(),
+                    })?;
+                    if a.balance > Decimal::ZERO {
+                        engine.fund(&a.login, a.balance, "accounts-file:opening-balance")?;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[[account]]
+login = "reseller"
+password = "correct horse"
+balance = "500.00"
+currency = "USD"
+
+[[account]]
+login = "shop"
+password = "battery"
+balance = 0
+currency = "USD"
+parent = "reseller"
+contacts = { owner = "P-SHOP1", admin = "P-SHOP1", tech = "P-SHOP1", billing = "P-SHOP1" }
+
+[[account]]
+login = "kiosk"
+password = "staple"
+balance = 0
+currency = "USD"
+parent = "shop"
+"#;
+
+    #[test]
+    fn passwords_are_hashed_and_checked() {
+        let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
+        assert!(a.verify("reseller", &Secret::new("correct horse".into())));
+        assert!(!a.verify("reseller", &Secret::new("correct horse ".into())));
+        assert!(!a.verify("nobody", &Secret::new("correct horse".into())));
+        assert!(a.by_login.values().all(|x| x.hash.starts_with("$argon2id$")));
+        assert!(!format!("{a:?}").contains("horse"));
+    }
+
+    #[test]
+    fn sub_users_are_found_at_every_depth() {
+        let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
+        assert!(a.is_sub_user("reseller", "shop"));
+        assert!(a.is_sub_user("reseller", "kiosk"));
+        assert!(!a.is_sub_user("shop", "reseller"));
+        assert!(!a.is_sub_user("kiosk", "kiosk"));
+        assert_eq!(a.sub_users("reseller"), ["kiosk", "shop"]);
+    }
+
+    #[test]
+    fn bad_files_are_refused_without_echoing_passwords() {
+        for (text, needle) in [
+            (
+                "[[account]]\nlogin='a'\npassword='hunter2'\nbalance=1.5\ncurrency='USD'",
+                "balance",
+            ),
+            (
+                "[[account]]\nlogin='a'\npassword='hunter2'\nbalance=1\ncurrency='dollars'",
+                "currency",
+            ),
+            (
+                "[[account]]\nlogin='a'\npassword='hunter2'\nbalance=1\ncurrency='USD'\nparent='b'",
+                "parent",
+            ),
+            (
+                "[[account]]\nlogin='a'\npassword='hunter2'\nbalance=1\ncurrency='USD'\nparent='b'\n[[account]]\nlogin='b'\npassword='x'\nbalance=1\ncurrency='USD'\nparent='a'",
+                "cycle",
+            ),
+            ("[[account]]\nlogin='a'\npassword='hunter2' oops", "line"),
+            (
+                "[[account]]\nlogin='a'\npassword='hunter2'\nbalance=1\ncurrency='USD'\nsecret=1",
+                "line",
+            ),
+        ] {
+            let e = Accounts::parse(text, HashCost::TESTING).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_prehashed_password_is_kept() {
+        let hasher = HashCost::TESTING.hasher().unwrap();
+        let hash = hasher
+            .hash_password(b"pw", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        let text = format!(
+            "[[account]]\nlogin='a'\npassword='{hash}'\nbalance=0\ncurrency='EUR'"
+        );
+        let a = Accounts::parse(&text, HashCost::TESTING).unwrap();
+        assert!(a.verify("a", &Secret::new("pw".into())));
+    }
+}

@@ -1,0 +1,280 @@
+//! The HEXONET-compatible HTTP gateway (SPEC §9): `POST /api/call.cgi` with HEXONET's form fields,
+//! answered in HEXONET's `[RESPONSE]` text, so existing HEXONET clients and scripts drive the
+//! engine unchanged.
+//!
+//! - Logins come from a TOML accounts file ([`Accounts`]), kept as argon2 hashes and checked in
+//!   constant time; an unknown login costs what a wrong password does.
+//! - `StartSession` gives a session id to send as `s_session` instead of the password, so the
+//!   hashing is paid once per session, not per request.
+//! - `s_user` acts as one of the caller's sub-users (their `parent` chain leads to the caller);
+//!   any other is `531 Authorization failed`.
+//! - Another account's application answers exactly as a missing one: `545 Object not found`.
+//! - Every answer is HTTP 200 with the response body, refusals included; only another path (404)
+//!   or method (405) is answered otherwise.
+//!
+//! [`Gateway::call`] is the whole request without HTTP; [`serve`] puts it on a TCP listener.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use backorder::gateway::{Accounts, Gateway, GatewayOptions, HashCost};
+//! use backorder::Engine;
+//!
+//! let accounts = Accounts::parse(
+//!     "[[account]]\nlogin = 'ann'\npassword = 'pw'\nbalance = '100'\ncurrency = 'USD'\n\
+//!      contacts = { owner = 'P-ANN1', admin = 'P-ANN1', tech = 'P-ANN1', billing = 'P-ANN1' }",
+//!     HashCost::TESTING,
+//! ).unwrap();
+//! let engine = Arc::new(Engine::open("memory:").unwrap());
+//! let gateway = Gateway::new(engine, accounts, GatewayOptions::default()).unwrap();
+//! let body = gateway.call(
+//!     b"s_entity=54cd&s_login=ann&s_pw=pw",
+//!     b"command=AddDomainApplication&class=BACKORDER&domain=john.com",
+//! );
+//! let text = String::from_utf8(body).unwrap();
+//! assert!(text.contains("CODE = 200"));
+//! assert!(text.contains("PROPERTY[CLASS][0] = COM_BACKORDER"));
+//! assert!(text.contains("PROPERTY[STATUS][0] = REQUESTED"));
+//! ```
+
+mod accounts;
+mod http;
+mod sessions;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backorder_core::api::{self, Backend, Caller, Code, Command, Limits, Request, Response};
+use backorder_core::ledger::StatementLine;
+use backorder_core::search::{SearchQuery, SearchResult};
+use backorder_core::{
+    Account, AuctionView, Backorder, Balance, Contacts, Error, PlaceBackorder, Result, Secret,
+    TldPolicy,
+};
+use rust_decimal::Decimal;
+
+pub use accounts::{Accounts, GatewayAccount, HashCost};
+pub use http::{serve, ServeReport};
+pub use sessions::{Sessions, MAX_SESSIONS, MAX_SESSIONS_PER_LOGIN, SESSION_ID_CHARS};
+
+use crate::Engine;
+
+/// How a gateway answers: which system it is, and its caps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatewayOptions {
+    /// The `s_entity` it answers to (HEXONET: `54cd` live, `1234` test). A request naming another
+    /// is refused (530); one naming none is taken as meant for this one.
+    pub entity: String,
+    /// Caps on parameters.
+    pub limits: Limits,
+    /// The largest request body (and query string) read, in bytes.
+    pub max_body_bytes: usize,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            entity: "54cd".into(),
+            limits: Limits::default(),
+            max_body_bytes: 64 * 1024,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The gateway: the engine, the logins, the sessions.
+pub struct Gateway {
+    engine: Arc<Engine>,
+    accounts: Accounts,
+    sessions: Sessions,
+    options: GatewayOptions,
+}
+
+impl Gateway {
+    /// A gateway over `engine` for `accounts`, opening in the engine the accounts it lacks (see
+    /// [`Accounts::provision`]).
+    pub fn new(engine: Arc<Engine>, accounts: Accounts, options: GatewayOptions) -> Result<Gateway> {
+        accounts.provision(&engine)?;
+        Ok(Gateway {
+            engine,
+            accounts,
+            sessions: Sessions::default(),
+            options,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The options.
+    pub fn options(&self) -> &GatewayOptions {
+        &self.options
+    }
+
+    /// The live sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Answers one request: its URL query string and its form body, as bytes; the answer is the
+    /// response body, `RUNTIME` included.
+    pub fn call(&self, query: &[u8], body: &[u8]) -> Vec<u8> {
+        let started = Instant::now();
+        let response = self.respond(query, body);
+        response.to_bytes(Some(started.elapsed()))
+    }
+
+    /// As [`Gateway::call`], the response unwritten.
+    pub fn respond(&self, query: &[u8], body: &[u8]) -> Response {
+        let request = match Request::from_form(query, body, &self.options.limits) {
+            Ok(r) => r,
+            Err(refusal) => return refusal.response(),
+        };
+        let caller = match self.authenticate(&request) {
+            Ok(c) => c,
+            Err(refusal) => return refusal,
+        };
+        let command = match Command::parse(&request.params) {
+            Ok(c) => c,
+            Err(refusal) => return refusal.response(),
+        };
+        let caller = match command {
+            Command::QueryDomainApplicationList(_) => Caller {
+                sub_users: self.accounts.sub_users(&caller.account),
+                ..caller
+            },
+            _ => caller,
+        };
+        api::execute(&EngineBackend { gateway: self }, &caller, &command)
+    }
+
+    fn authenticate(&self, request: &Request) -> std::result::Result<Caller, Response> {
+        let c = &request.credentials;
+        let denied = |detail: &str| Response::error(Code::AuthenticationFailed, detail);
+        if c.entity.as_ref().is_some_and(|e| *e != self.options.entity) {
+            return Err(denied("this is not that s_entity"));
+        }
+        let login = match (&c.session, &c.login, &c.password) {
+            (Some(session), _, _) => self
+                .sessions
+                .login(session)
+                .ok_or_else(|| denied("session not found or expired"))?,
+            (None, Some(login), Some(password)) => {
+                if !self.accounts.verify(login, password) {
+                    return Err(denied(""));
+                }
+                login.clone()
+            }
+            (None, _, _) => return Err(denied("s_login and s_pw, or s_session, are required")),
+        };
+        let account = match &c.user {
+            Some(user) if *user != login => {
+                if !self.accounts.is_sub_user(&login, user) {
+                    return Err(Response::error(
+                        Code::AuthorizationFailed,
+                        "s_user is not a sub-user of this login",
+                    ));
+                }
+                user.clone()
+            }
+            _ => login.clone(),
+        };
+        Ok(Caller {
+            login,
+            account,
+            session: c.session.clone(),
+            sub_users: Vec::new(),
+        })
+    }
+}
+
+/// The engine and the gateway's sessions, as the dispatcher sees them.
+struct EngineBackend<'a> {
+    gateway: &'a Gateway,
+}
+
+impl Backend for EngineBackend<'_> {
+    fn account(&self, id: &str) -> Result<Account> {
+        self.gateway.engine.account(id)
+    }
+
+    fn policy(&self, zone: &str) -> Result<TldPolicy> {
+        self.gateway.engine.policy(zone)
+    }
+
+    fn place_backorder(&self, req: PlaceBackorder) -> Result<Backorder> {
+        self.gateway.engine.place_backorder(req)
+    }
+
+    fn backorder(&self, account: &str, id: u64) -> Result<Backorder> {
+        self.gateway.engine.backorder(account, id)
+    }
+
+    fn backorders(&self, account: &str) -> Result<Vec<Backorder>> {
+        self.gateway.engine.backorders(account)
+    }
+
+    fn modify_backorder(&self, account: &str, id: u64, contacts: Contacts) -> Result<Backorder> {
+        self.gateway.engine.modify_backorder(account, id, contacts)
+    }
+
+    fn cancel_backorder(&self, account: &str, id: u64, key: Option<&str>) -> Result<Backorder> {
+        self.gateway
+            .engine
+            .cancel_backorder_with_key(account, id, key)
+    }
+
+    fn pay(&self, account: &str, id: u64, key: Option<&str>) -> Result<Backorder> {
+        self.gateway.engine.pay_with_key(account, id, key)
+    }
+
+    fn bid(&self, account: &str, id: u64, max: Decimal, key: Option<&str>) -> Result<AuctionView> {
+        self.gateway.engine.bid_with_key(account, id, max, key)
+    }
+
+    fn auction(&self, account: &str, id: u64) -> Result<AuctionView> {
+        self.gateway.engine.auction(account, id)
+    }
+
+    fn search_pending(&self, query: &SearchQuery) -> Result<SearchResult> {
+        self.gateway.engine.search_pending(query)
+    }
+
+    fn balance(&self, account: &str) -> Result<Balance> {
+        self.gateway.engine.balance(account)
+    }
+
+    fn statement(&self, account: &str, after: u64, limit: u32) -> Result<Vec<StatementLine>> {
+        self.gateway.engine.statement(account, after, limit)
+    }
+
+    fn check_sub_user(&self, caller: &Caller, login: &str, password: &Secret) -> Result<bool> {
+        // The hash is checked whatever the relation, so the answer's timing tells nothing.
+        let verified = self.gateway.accounts.verify(login, password);
+        Ok(verified && self.gateway.accounts.is_sub_user(&caller.account, login))
+    }
+
+    fn start_session(&self, caller: &Caller, idle_secs: u32, max_secs: u32) -> Result<Secret> {
+        self.gateway.sessions.start(
+            &caller.login,
+            Duration::from_secs(idle_secs.into()),
+            Duration::from_secs(max_secs.into()),
+        )
+    }
+
+    fn end_session(&self, caller: &Caller) -> Result<()> {
+        match &caller.session {
+            Some(id) if self.gateway.sessions.end(id) => Ok(()),
+            Some(_) => Err(Error::InvalidArgument("the session has ended already".into())),
+            None => Err(Error::InvalidArgument(
+                "EndSession ends the session given as s_session; none was given".into(),
+            )),
+        }
+    }
+}
