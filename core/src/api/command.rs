@@ -411,7 +411,7 @@ fn contacts(p: &Params) -> Result<Contacts, Refusal> {
         let list = p.list(key);
         match list.as_slice() {
             [] => Ok(None),
-            [one] if one.is_empty() => Ok(None),
+            [""] => Ok(None),
             [one] => Ok(Some((*one).into())),
             _ => Err(Refusal::new(
                 Code::InvalidValue,

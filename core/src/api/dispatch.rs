@@ -132,7 +132,7 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
         } => {
             let b = backend.pay(account, *application, idempotency_key.as_deref())?;
             application_properties(&mut r, &b, None);
-            r.add("PAID", b.paid.to_string());
+            r.add("PAID", money(b.paid));
             if let Some(code) = &b.auth_code {
                 r.add("AUTH", code.expose());
             }
@@ -262,6 +262,15 @@ fn add_application(backend: &dyn Backend, account: &str, add: &AddApplication) -
     Ok(r)
 }
 
+/// An amount as HEXONET writes money: at least two decimals (`49.00`).
+fn money(d: Decimal) -> String {
+    let mut d = d;
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
 fn flag(b: bool) -> &'static str {
     if b {
         "1"
@@ -302,13 +311,10 @@ fn status_properties(r: &mut Response, b: &Backorder) {
     r.add_time("FINALIZATIONDATE", b.finalization_at);
     r.add_time("DEPOSITDATE", b.deposit_opens_at);
     r.add_time("DEPOSITDEADLINE", b.deposit_deadline_at);
-    r.add("PRICE", b.price.amount.to_string());
+    r.add("PRICE", money(b.price.amount));
     r.add("CURRENCY", b.price.currency.as_str());
-    r.add("PAID", b.paid.to_string());
-    r.add(
-        "AMOUNTDUE",
-        b.amount_due.map(|d| d.to_string()).unwrap_or_default(),
-    );
+    r.add("PAID", money(b.paid));
+    r.add("AMOUNTDUE", b.amount_due.map(money).unwrap_or_default());
     r.add_time("PAYBY", b.pay_by);
     r.add_time("REGISTRATIONEXPIRATIONDATE", b.registered_until);
     if let Some(code) = &b.auth_code {
@@ -343,26 +349,24 @@ fn auction_properties(r: &mut Response, a: &AuctionView) {
     r.add_time("AUCTION-STARTDATE", Some(a.starts_at));
     r.add_time("AUCTION-ENDDATE", Some(a.ends_at));
     r.add("AUCTION-CURRENCY", a.currency.as_str());
-    r.add("AUCTION-MINIMUMBID", a.opening_price.to_string());
-    r.add("AUCTION-MINIMUMNEXTBID", a.minimum_bid.to_string());
-    r.add("AUCTION-BESTBID", a.price.to_string());
+    r.add("AUCTION-MINIMUMBID", money(a.opening_price));
+    r.add("AUCTION-MINIMUMNEXTBID", money(a.minimum_bid));
+    r.add("AUCTION-BESTBID", money(a.price));
     r.add(
         "AUCTION-PRICE",
         if closed {
-            a.price.to_string()
+            money(a.price)
         } else {
             String::new()
         },
     );
-    r.add("AUCTION-MAXBID", a.your_max.to_string());
-    let standing = if a.your_max.is_zero() {
-        "NO-BID"
-    } else if a.leading {
-        "LEADING"
-    } else {
-        "OUTBID"
-    };
-    r.add("AUCTION-BIDDERSTATUS", standing);
+    r.add("AUCTION-MAXBID", money(a.your_max));
+    // Every participant stands at the opening price until bids come; ties go to the earlier
+    // backorder, so someone always leads.
+    r.add(
+        "AUCTION-BIDDERSTATUS",
+        if a.leading { "LEADING" } else { "OUTBID" },
+    );
     r.add("AUCTION-NUMBEROFBIDS", a.bids.to_string());
     r.add("AUCTION-NUMBEROFBIDDERS", a.participants.to_string());
 }
@@ -561,9 +565,9 @@ fn deposit_list(backend: &dyn Backend, account: &str, first: u64, limit: u64) ->
         .collect();
     let mut r = Response::ok();
     paging(&mut r, first, page.len(), limit, lines.len() as u64);
-    r.add("BALANCE", balance.balance.to_string());
-    r.add("RESERVED", balance.reserved.to_string());
-    r.add("AVAILABLE", balance.available.to_string());
+    r.add("BALANCE", money(balance.balance));
+    r.add("RESERVED", money(balance.reserved));
+    r.add("AVAILABLE", money(balance.available));
     for l in &page {
         let kind = l.kind.as_str();
         r.add("DEPOSITID", l.transfer.to_string());
@@ -579,9 +583,9 @@ fn deposit_list(backend: &dyn Backend, account: &str, first: u64, limit: u64) ->
         r.add_time("UPDATEDDATE", Some(l.at));
         r.add("CURRENCY", balance.currency.as_str());
         // HEXONET's sign: a deposit held from the credit is positive, one given back negative.
-        r.add("DEPOSIT", l.reserved_change.to_string());
-        r.add("AMOUNT", l.amount.to_string());
-        r.add("BALANCECHANGE", l.balance_change.to_string());
+        r.add("DEPOSIT", money(l.reserved_change));
+        r.add("AMOUNT", money(l.amount));
+        r.add("BALANCECHANGE", money(l.balance_change));
         r.add(
             "APPLICATION",
             l.backorder.map(|b| b.to_string()).unwrap_or_default(),

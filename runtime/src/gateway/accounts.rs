@@ -374,7 +374,10 @@ parent = "shop"
         assert!(a.verify("reseller", &Secret::new("correct horse".into())));
         assert!(!a.verify("reseller", &Secret::new("correct horse ".into())));
         assert!(!a.verify("nobody", &Secret::new("correct horse".into())));
-        assert!(a.by_login.values().all(|x| x.hash.starts_with("$argon2id$")));
+        assert!(a
+            .by_login
+            .values()
+            .all(|x| x.hash.starts_with("$argon2id$")));
         assert!(!format!("{a:?}").contains("horse"));
     }
 
@@ -426,9 +429,7 @@ parent = "shop"
             .hash_password(b"pw", &SaltString::generate(&mut OsRng))
             .unwrap()
             .to_string();
-        let text = format!(
-            "[[account]]\nlogin='a'\npassword='{hash}'\nbalance=0\ncurrency='EUR'"
-        );
+        let text = format!("[[account]]\nlogin='a'\npassword='{hash}'\nbalance=0\ncurrency='EUR'");
         let a = Accounts::parse(&text, HashCost::TESTING).unwrap();
         assert!(a.verify("a", &Secret::new("pw".into())));
     }

@@ -48,7 +48,10 @@ fn refusal(detail: &str) -> Response<Full<Bytes>> {
 
 async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     if req.uri().path() != PATH {
-        return text(StatusCode::NOT_FOUND, "not found: the API is POST /api/call.cgi\n");
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: the API is POST /api/call.cgi\n",
+        );
     }
     if req.method() != Method::POST && req.method() != Method::GET {
         let mut r = text(
@@ -96,9 +99,7 @@ async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<
     // Engine calls block (a store commit, a password hash): off the reactor.
     match tokio::task::spawn_blocking(move || gateway.call(&query, &body)).await {
         Ok(b) => api_answer(b),
-        Err(_) => api_answer(
-            ApiResponse::error(Code::CommandFailed, "").to_bytes(None),
-        ),
+        Err(_) => api_answer(ApiResponse::error(Code::CommandFailed, "").to_bytes(None)),
     }
 }
 

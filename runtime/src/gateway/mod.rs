@@ -97,7 +97,11 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway over `engine` for `accounts`, opening in the engine the accounts it lacks (see
     /// [`Accounts::provision`]).
-    pub fn new(engine: Arc<Engine>, accounts: Accounts, options: GatewayOptions) -> Result<Gateway> {
+    pub fn new(
+        engine: Arc<Engine>,
+        accounts: Accounts,
+        options: GatewayOptions,
+    ) -> Result<Gateway> {
         accounts.provision(&engine)?;
         Ok(Gateway {
             engine,
@@ -271,7 +275,9 @@ impl Backend for EngineBackend<'_> {
     fn end_session(&self, caller: &Caller) -> Result<()> {
         match &caller.session {
             Some(id) if self.gateway.sessions.end(id) => Ok(()),
-            Some(_) => Err(Error::InvalidArgument("the session has ended already".into())),
+            Some(_) => Err(Error::InvalidArgument(
+                "the session has ended already".into(),
+            )),
             None => Err(Error::InvalidArgument(
                 "EndSession ends the session given as s_session; none was given".into(),
             )),

@@ -26,7 +26,8 @@ struct Session {
 
 impl Session {
     fn alive(&self, now: Instant) -> bool {
-        now.duration_since(self.last_used) < self.idle && now.duration_since(self.started) < self.max
+        now.duration_since(self.last_used) < self.idle
+            && now.duration_since(self.started) < self.max
     }
 }
 
@@ -78,7 +79,11 @@ impl Sessions {
             .map(|(k, s)| (k, s.last_used))
             .collect();
         if mine.len() >= MAX_SESSIONS_PER_LOGIN {
-            if let Some(oldest) = mine.iter().min_by_key(|(_, t)| *t).map(|(k, _)| (*k).clone()) {
+            if let Some(oldest) = mine
+                .iter()
+                .min_by_key(|(_, t)| *t)
+                .map(|(k, _)| (*k).clone())
+            {
                 live.remove(&oldest);
             }
         }
