@@ -251,6 +251,8 @@ fn the_seed_request_places_a_backorder_that_status_follows_to_its_end() {
     assert_eq!(one(&r, "DROPDATE"), "2026-03-07 12:00:00");
     assert_eq!(one(&r, "FINALIZATIONDATE"), "2026-03-07 09:00:00");
     assert_eq!(one(&r, "PERIOD"), "1");
+    // The handles in effect: none given, so the account's defaults.
+    assert_eq!(one(&r, "OWNERCONTACT"), "P-TEST1");
 
     let clock_of = || server.engine().now();
     let _ = clock_of;

@@ -93,7 +93,7 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
                 .policy(b.domain.zone())
                 .ok()
                 .map(|p| p.registration_years);
-            application_properties(&mut r, &b, period);
+            application_properties(&mut r, &b, &in_effect(backend, &b)?, period);
             status_properties(&mut r, &b);
             if b.auction.is_some() {
                 auction_properties(&mut r, &backend.auction(account, b.id)?);
@@ -117,21 +117,21 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
         } => {
             let b = backend.backorder(account, *application)?;
             let b = backend.modify_backorder(account, b.id, contacts.or(&b.contacts))?;
-            application_properties(&mut r, &b, None);
+            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
         }
         Command::DeleteDomainApplication {
             application,
             idempotency_key,
         } => {
             let b = backend.cancel_backorder(account, *application, idempotency_key.as_deref())?;
-            application_properties(&mut r, &b, None);
+            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
         }
         Command::PayDomainApplication {
             application,
             idempotency_key,
         } => {
             let b = backend.pay(account, *application, idempotency_key.as_deref())?;
-            application_properties(&mut r, &b, None);
+            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
             r.add("PAID", money(b.paid));
             if let Some(code) = &b.auth_code {
                 r.add("AUTH", code.expose());
@@ -221,8 +221,12 @@ fn add_application(backend: &dyn Backend, account: &str, add: &AddApplication) -
         && (!required.admin || given.admin.is_some())
         && (!required.tech || given.tech.is_some())
         && (!required.billing || given.billing.is_some());
-    if !add.incomplete && !given_all {
-        let have = given.or(&backend.account(account)?.contacts);
+    let have = if given_all {
+        given.clone()
+    } else {
+        given.or(&backend.account(account)?.contacts)
+    };
+    if !add.incomplete {
         for (role, needed, present) in [
             ("OWNERCONTACT0", required.owner, have.owner.is_some()),
             ("ADMINCONTACT0", required.admin, have.admin.is_some()),
@@ -258,7 +262,12 @@ fn add_application(backend: &dyn Backend, account: &str, add: &AddApplication) -
         Err(e) => return Err(e),
     };
     let mut r = Response::ok();
-    application_properties(&mut r, &b, Some(policy.registration_years));
+    application_properties(
+        &mut r,
+        &b,
+        &b.contacts.or(&have),
+        Some(policy.registration_years),
+    );
     Ok(r)
 }
 
@@ -284,7 +293,12 @@ fn contact(c: &Option<crate::key::Key>) -> String {
 }
 
 /// The properties every answer about one application carries (HEXONET's names).
-fn application_properties(r: &mut Response, b: &Backorder, period: Option<u32>) {
+fn application_properties(
+    r: &mut Response,
+    b: &Backorder,
+    contacts: &Contacts,
+    period: Option<u32>,
+) {
     r.add("APPLICATION", b.id.to_string());
     r.add("CLASS", class_of(&b.domain));
     r.add("SUBCLASS", class_of(&b.domain));
@@ -296,12 +310,17 @@ fn application_properties(r: &mut Response, b: &Backorder, period: Option<u32>) 
         r.add("PERIOD", years.to_string());
     }
     r.add("X-BACKORDER-LITE", flag(b.lite));
-    r.add("OWNERCONTACT", contact(&b.contacts.owner));
-    r.add("ADMINCONTACT", contact(&b.contacts.admin));
-    r.add("TECHCONTACT", contact(&b.contacts.tech));
-    r.add("BILLINGCONTACT", contact(&b.contacts.billing));
+    r.add("OWNERCONTACT", contact(&contacts.owner));
+    r.add("ADMINCONTACT", contact(&contacts.admin));
+    r.add("TECHCONTACT", contact(&contacts.tech));
+    r.add("BILLINGCONTACT", contact(&contacts.billing));
     r.add_time("CREATEDDATE", Some(b.created_at));
     r.add_time("UPDATEDDATE", Some(b.updated_at));
+}
+
+/// The handles in effect for an application: its own, gaps filled from its account's.
+fn in_effect(backend: &dyn Backend, b: &Backorder) -> Result<Contacts> {
+    Ok(b.contacts.or(&backend.account(&b.account)?.contacts))
 }
 
 /// What `StatusDomainApplication` adds: dates, money, the reason and the history.

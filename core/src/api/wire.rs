@@ -449,8 +449,11 @@ impl Response {
         s.push('\n');
         for (name, values) in &self.properties {
             for (i, v) in values.iter().enumerate() {
-                let _ = write!(s, "PROPERTY[{name}][{i}] = ");
-                push_clean(&mut s, v);
+                let _ = write!(s, "PROPERTY[{name}][{i}] =");
+                if !v.is_empty() {
+                    s.push(' ');
+                    push_clean(&mut s, v);
+                }
                 s.push('\n');
             }
         }

@@ -3,6 +3,7 @@
 //! ```text
 //! backorder import FILE [--partial] [--store URL] [--json]
 //! backorder search --list FILE [filters] [--json]
+//! backorder serve --db URL --listen ADDR --accounts FILE [--entity 54cd] [--pending-list FILE]
 //! ```
 //!
 //! Run `backorder --help` and `backorder search --help` for every flag.
@@ -34,6 +35,37 @@ enum Command {
     Import(ImportArgs),
     /// Search a deletion list with the filters of HEXONET's QueryDomainPendingDeleteList.
     Search(SearchArgs),
+    /// Serve HEXONET's command API over HTTP (`POST /api/call.cgi`), so HEXONET clients and
+    /// scripts drive the engine unchanged; tick the engine meanwhile. Stops on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The engine's store: `sqlite:PATH`, `postgres://…` or `memory:`.
+    #[arg(
+        long,
+        alias = "store",
+        env = "BACKORDER_STORE",
+        default_value = "sqlite:backorder.db"
+    )]
+    db: String,
+    /// Where to listen (`ADDR:PORT`; port 0 picks a free one, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// The accounts file (TOML, one `[[account]]` table each with login, password, balance,
+    /// currency, optional parent and contacts). Read at start; passwords are kept hashed.
+    #[arg(long, value_name = "FILE")]
+    accounts: PathBuf,
+    /// The `s_entity` answered (HEXONET: 54cd live, 1234 test).
+    #[arg(long, default_value = "54cd")]
+    entity: String,
+    /// A deletion list to import at start (as `backorder import --partial`).
+    #[arg(long, value_name = "FILE")]
+    pending_list: Option<PathBuf>,
+    /// Threads answering requests (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 #[derive(Args)]
@@ -194,6 +226,87 @@ fn load(
     Ok(report)
 }
 
+fn serve(args: ServeArgs) -> backorder::Result<()> {
+    use backorder::gateway::{run, Accounts, Gateway, GatewayOptions, HashCost, RunOptions};
+    let progress = Progress::new();
+    progress.say(&format!(
+        "hashing the passwords of {}",
+        args.accounts.display()
+    ));
+    let accounts = Accounts::load(&args.accounts, HashCost::DEFAULT)?;
+    let engine = std::sync::Arc::new(Engine::open(&args.db)?);
+    if let Some(list) = &args.pending_list {
+        let report = load(
+            &engine,
+            list,
+            ImportOptions {
+                withdraw_missing: false,
+            },
+            &progress,
+        )?;
+        eprintln!(
+            "backorder: imported {}: {} names added, {} moved",
+            list.display(),
+            report.added,
+            report.moved
+        );
+    }
+    let logins = accounts.len();
+    let gateway = Gateway::new(
+        engine,
+        accounts,
+        GatewayOptions {
+            entity: args.entity,
+            ..GatewayOptions::default()
+        },
+    )?;
+    let listener = std::net::TcpListener::bind(&args.listen).map_err(|e| {
+        backorder::Error::InvalidArgument(format!("cannot listen on {}: {e}", args.listen))
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| backorder::Error::Internal(e.to_string()))?;
+    println!(
+        "backorder: serving {logins} logins on http://{addr}/api/call.cgi (store {})",
+        args.db
+    );
+    let mut options = RunOptions::default();
+    if let Some(w) = args.workers {
+        options.workers = w;
+    }
+    let stop = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let term = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    };
+    let report = run(std::sync::Arc::new(gateway), listener, options, stop)
+        .map_err(|e| backorder::Error::Internal(format!("serving failed: {e}")))?;
+    println!(
+        "backorder: stopped after {} connections",
+        report.connections
+    );
+    Ok(())
+}
+
 fn import(args: ImportArgs) -> backorder::Result<()> {
     let progress = Progress::new();
     let engine = Engine::open(&args.store)?;
@@ -305,6 +418,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Import(a) => import(a),
         Command::Search(a) => search(a),
+        Command::Serve(a) => serve(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -284,3 +284,73 @@ impl Backend for EngineBackend<'_> {
         }
     }
 }
+
+/// How [`run`] serves: where, on how many threads, and whether it drives the engine's time.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Threads answering requests (the engine's blocking calls get their own pool).
+    pub workers: usize,
+    /// Call the engine's `tick` whenever work falls due (deposits, drops, auctions), at least
+    /// every `tick_every`. A host that ticks the engine itself turns this off.
+    pub tick: bool,
+    /// The longest wait between ticks.
+    pub tick_every: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            tick: true,
+            tick_every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Serves `gateway` on `listener` until `stop` completes, ticking the engine meanwhile when
+/// asked: what `backorder serve` runs. Blocks the calling thread.
+pub fn run(
+    gateway: Arc<Gateway>,
+    listener: std::net::TcpListener,
+    options: RunOptions,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<ServeReport> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.workers.max(1))
+        .thread_name("backorder-gateway")
+        .enable_all()
+        .build()?;
+    let stopping = Arc::new(AtomicBool::new(false));
+    let ticker = options.tick.then(|| {
+        let engine = gateway.engine().clone();
+        let stopping = stopping.clone();
+        let every = options.tick_every;
+        std::thread::Builder::new()
+            .name("backorder-tick".into())
+            .spawn(move || {
+                while !stopping.load(Ordering::Relaxed) {
+                    if let Err(e) = engine.tick() {
+                        eprintln!("backorder: tick failed (retried): {e}");
+                    }
+                    let wait = match engine.next_wake() {
+                        Ok(Some(t)) => (t - engine.now()).to_std().unwrap_or_default().min(every),
+                        _ => every,
+                    };
+                    std::thread::park_timeout(wait.max(Duration::from_millis(10)));
+                }
+            })
+    });
+    let ticker = ticker.transpose()?;
+    let report = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        serve(gateway, listener, stop).await
+    });
+    stopping.store(true, Ordering::Relaxed);
+    if let Some(t) = ticker {
+        t.thread().unpark();
+        let _ = t.join();
+    }
+    report
+}
