@@ -144,6 +144,12 @@ fn bench(a: &Args) {
     let dir = std::env::temp_dir().join(format!("backorder-gateway-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let sqlite = format!("sqlite:{}", dir.join("bench.db").display());
+    let direct = direct_places(a.requests);
+    if !a.json {
+        println!(
+            "baseline: Engine::place_backorder called directly on one thread, memory store: {direct:.0}/s"
+        );
+    }
     let mut all = Vec::new();
     for store in ["memory:".to_string(), sqlite] {
         let f = measure(&store, a);
@@ -181,6 +187,8 @@ fn bench(a: &Args) {
         println!(
             "{}",
             serde_json::json!({
+                "direct_places_per_second": direct.round(),
+                "memory_gateway_over_direct": (all[0].per_second() / direct * 1000.0).round() / 1000.0,
                 "connections": a.connections,
                 "workers": a.workers,
                 "runs": runs,
@@ -188,8 +196,36 @@ fn bench(a: &Args) {
             })
         );
     } else {
-        println!("sqlite/memory: {ratio:.3}");
+        println!(
+            "sqlite/memory: {ratio:.3}; memory gateway/direct: {:.3}",
+            all[0].per_second() / direct
+        );
     }
+}
+
+/// The baseline: the same placements straight into a memory engine, no HTTP, one thread.
+fn direct_places(requests: u64) -> f64 {
+    let engine = Engine::open("memory:").expect("store");
+    engine
+        .create_account(backorder::NewAccount {
+            id: "bench".into(),
+            currency: backorder::Currency::USD,
+            contacts: backorder::full_contacts("P-B1"),
+        })
+        .expect("account");
+    let place = |i: u64| {
+        engine
+            .place_backorder(backorder::PlaceBackorder {
+                account: "bench".into(),
+                domain: format!("d{i}.com"),
+                ..Default::default()
+            })
+            .expect("place");
+    };
+    (0..requests / 20).for_each(|i| place(u64::MAX - i));
+    let started = Instant::now();
+    (0..requests).for_each(place);
+    requests as f64 / started.elapsed().as_secs_f64()
 }
 
 fn measure(store: &str, a: &Args) -> Figures {

@@ -784,3 +784,20 @@ fn concurrent_clients_each_get_their_own_answers() {
     assert_eq!(all.len(), 400);
     assert_eq!(server.engine().backorders("test.user").unwrap().len(), 400);
 }
+
+#[test]
+fn the_documented_code_table_is_every_code_the_api_answers() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/hexonet-api.md"),
+    )
+    .unwrap();
+    let rows: Vec<&str> = doc
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.as_bytes()[2].is_ascii_digit())
+        .collect();
+    assert_eq!(rows.len(), Code::ALL.len(), "{rows:#?}");
+    for (row, code) in rows.iter().zip(Code::ALL) {
+        let prefix = format!("| {} | {} |", code.number(), code.description());
+        assert!(row.starts_with(&prefix), "{row} should start {prefix}");
+    }
+}

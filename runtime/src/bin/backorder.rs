@@ -66,6 +66,11 @@ struct ServeArgs {
     /// Threads answering requests (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Do not tick the engine: another process sharing the store (one running the EPP catcher)
+    /// does the time-driven work. Without this flag `serve` ticks it, and drops are decided by the
+    /// engine's built-in simulated registry, not caught at a real one.
+    #[arg(long)]
+    no_tick: bool,
 }
 
 #[derive(Args)]
@@ -270,9 +275,18 @@ fn serve(args: ServeArgs) -> backorder::Result<()> {
         "backorder: serving {logins} logins on http://{addr}/api/call.cgi (store {})",
         args.db
     );
-    let mut options = RunOptions::default();
+    let mut options = RunOptions {
+        tick: !args.no_tick,
+        ..RunOptions::default()
+    };
     if let Some(w) = args.workers {
         options.workers = w;
+    }
+    if options.tick {
+        println!(
+            "backorder: ticking the engine; drops are decided by the built-in simulated registry \
+             (use --no-tick beside a process that runs the EPP catcher on the same store)"
+        );
     }
     let stop = async {
         let ctrl_c = tokio::signal::ctrl_c();
