@@ -254,8 +254,6 @@ fn the_seed_request_places_a_backorder_that_status_follows_to_its_end() {
     // The handles in effect: none given, so the account's defaults.
     assert_eq!(one(&r, "OWNERCONTACT"), "P-TEST1");
 
-    let clock_of = || server.engine().now();
-    let _ = clock_of;
     // Three days before the drop the deposit is secured.
     let engine = server.engine();
     let manual = clock.clone();
@@ -800,4 +798,181 @@ fn the_documented_code_table_is_every_code_the_api_answers() {
         let prefix = format!("| {} | {} |", code.number(), code.description());
         assert!(row.starts_with(&prefix), "{row} should start {prefix}");
     }
+}
+
+#[test]
+fn applications_are_modified_listed_wide_and_deleted() {
+    let engine = Engine::builder()
+        .clock(ManualClock::new(start_time()))
+        .build()
+        .unwrap();
+    let server = Server::start(engine);
+    let mut c = server.conn();
+    // A multi-line s_command with numbered keys, as the SDKs send it.
+    let r = c.call(
+        CREDENTIALS,
+        "s_command=COMMAND%3DAddDomainApplication%0D%0ACLASS%3DCOM_BACKORDER%0D%0ADOMAIN%3Dalpha.com\
+         %0D%0AX-BACKORDER-LITE%3D1%0D%0AOWNERCONTACT0%3DP-OWN1",
+    );
+    assert_eq!(r.code(), Code::Ok, "{r:?}");
+    assert_eq!(one(&r, "X-BACKORDER-LITE"), "1");
+    assert_eq!(
+        (one(&r, "OWNERCONTACT"), one(&r, "TECHCONTACT")),
+        ("P-OWN1".into(), "P-TEST1".into())
+    );
+    let alpha = one(&r, "APPLICATION");
+    let beta = one(
+        &c.call(
+            CREDENTIALS,
+            "command=AddDomainApplication&class=BACKORDER&domain=beta.com",
+        ),
+        "APPLICATION",
+    );
+    let shop = c.call(
+        &format!("{CREDENTIALS}&s_user=shop.test.user"),
+        "command=AddDomainApplication&class=BACKORDER&domain=gamma.com",
+    );
+    assert_eq!(shop.code(), Code::Ok);
+
+    // Modify one role: the others stay.
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=ModifyDomainApplication&application={alpha}&techcontact0=P-TECH9"),
+    );
+    assert_eq!(r.code(), Code::Ok, "{r:?}");
+    assert_eq!(
+        (one(&r, "OWNERCONTACT"), one(&r, "TECHCONTACT")),
+        ("P-OWN1".into(), "P-TECH9".into())
+    );
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=ModifyDomainApplication&application={alpha}&x-backorder-lite=0"),
+    );
+    assert_eq!(r.code(), Code::InvalidValue);
+
+    // Lists: WIDE columns, ORDER=DESC, USERDEPTH=SUBUSER, the owner filter on handles in effect.
+    let r = c.call(
+        CREDENTIALS,
+        "command=QueryDomainApplicationList&wide=1&orderby=DOMAIN&order=DESC&userdepth=SELF",
+    );
+    assert_eq!(r.property("DOMAIN"), ["beta.com", "alpha.com"]);
+    assert_eq!(r.property("OWNERCONTACT"), ["P-TEST1", "P-OWN1"]);
+    assert_eq!(r.property("TECHCONTACT"), ["P-TEST1", "P-TECH9"]);
+    assert_eq!(r.property("X-BACKORDER-LITE"), ["0", "1"]);
+    assert_eq!(r.property("DROPDATE"), ["0000-00-00 00:00:00"; 2]);
+    let r = c.call(
+        CREDENTIALS,
+        "command=QueryDomainApplicationList&userdepth=SUBUSER",
+    );
+    assert_eq!(r.property("DOMAIN"), ["gamma.com"]);
+    assert_eq!(r.property("USER"), ["shop.test.user"]);
+    let r = c.call(
+        CREDENTIALS,
+        "command=QueryDomainApplicationList&ownercontact=P-TEST1",
+    );
+    assert_eq!(r.property("DOMAIN"), ["beta.com"]);
+    let r = c.call(
+        CREDENTIALS,
+        "command=QueryDomainApplicationList&status1=REQUESTED",
+    );
+    assert_eq!(
+        r.code(),
+        Code::InvalidSyntax,
+        "a gap in a numbered list is refused, not ignored"
+    );
+
+    // Delete: CANCELLED, and listed so.
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=DeleteDomainApplication&application={beta}"),
+    );
+    assert_eq!(one(&r, "STATUS"), "CANCELLED");
+    let r = c.call(
+        CREDENTIALS,
+        "command=QueryDomainApplicationList&status=CANCELLED",
+    );
+    assert_eq!(r.property("APPLICATION"), std::slice::from_ref(&beta));
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=DeleteDomainApplication&application={beta}"),
+    );
+    assert_eq!(r.code(), Code::StatusProhibits);
+
+    // The deposit list pages like the others.
+    let r = c.call(CREDENTIALS, "command=QueryDepositList&first=0&limit=1");
+    assert_eq!(
+        (one(&r, "COUNT"), one(&r, "TOTAL"), one(&r, "LAST")),
+        ("1".into(), "1".into(), "0".into())
+    );
+    assert_eq!(
+        (one(&r, "TYPE"), one(&r, "AMOUNT"), one(&r, "BALANCE")),
+        ("FUND".into(), "1000.00".into(), "1000.00".into())
+    );
+    let r = c.call(CREDENTIALS, "command=QueryDepositList&first=1");
+    assert_eq!((one(&r, "COUNT"), one(&r, "LAST")), ("0".into(), "".into()));
+    let r = c.call(CREDENTIALS, "command=EndSession");
+    assert_eq!(r.code(), Code::MissingAttribute);
+}
+
+#[test]
+fn served_with_run_the_engine_ticks_and_status_moves_on_its_own() {
+    use backorder::gateway::{run, RunOptions};
+    let clock = ManualClock::new(start_time());
+    let engine = Engine::builder()
+        .clock(clock.clone())
+        .registry(Box::new(Underway))
+        .build()
+        .unwrap();
+    let drop_at = start_time() + Duration::days(5);
+    engine.add_pending_deletion("john.com", drop_at).unwrap();
+    let accounts = Accounts::parse(ACCOUNTS, HashCost::TESTING).unwrap();
+    let gateway =
+        Arc::new(Gateway::new(Arc::new(engine), accounts, GatewayOptions::default()).unwrap());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = gateway.clone();
+    let server = std::thread::spawn(move || {
+        let options = RunOptions {
+            workers: 2,
+            tick: true,
+            tick_every: std::time::Duration::from_millis(20),
+        };
+        run(served, listener, options, async {
+            let _ = stopped.await;
+        })
+        .unwrap()
+    });
+    let mut c = Conn::open(addr);
+    let id = one(
+        &c.call(
+            CREDENTIALS,
+            "command=AddDomainApplication&class=BACKORDER&domain=john.com",
+        ),
+        "APPLICATION",
+    );
+    let status = |c: &mut Conn| {
+        one(
+            &c.call(
+                CREDENTIALS,
+                &format!("command=StatusDomainApplication&application={id}"),
+            ),
+            "STATUS",
+        )
+    };
+    let wait_for = |c: &mut Conn, want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while status(c) != want {
+            assert!(std::time::Instant::now() < deadline, "never {want}");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    // Nobody calls tick here: the gateway's own ticker does, as time passes.
+    clock.set(drop_at - Duration::hours(72));
+    wait_for(&mut c, "ACTIVE");
+    clock.set(drop_at);
+    wait_for(&mut c, "PROCESSING");
+    let _ = stop.send(());
+    let report = server.join().unwrap();
+    assert!(report.connections >= 1);
 }

@@ -18,6 +18,8 @@ pub const MAX_LIMIT: u64 = 10_000;
 pub const DEFAULT_LIMIT: u64 = 100;
 /// The most names one `ConvertIDN` converts.
 pub const MAX_CONVERT: usize = 100;
+/// The longest `DOMAIN` or `CLASS` pattern a list accepts (a name is at most 253).
+pub const MAX_PATTERN_CHARS: usize = 255;
 
 /// `AddDomainApplication` with `CLASS=BACKORDER`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +37,9 @@ pub struct AddApplication {
     /// `INCOMPLETE=1`: accept the application without the contacts the zone needs; it waits
     /// INCOMPLETE until the account has them. Without it such an application is refused (504).
     pub incomplete: bool,
-    /// `NEW=1`: always place a new application. Without it, an open application of the account
-    /// for the same name with the same data (lite flag and contacts) is answered instead.
+    /// `NEW=1`: place a new application even when the account has an open one for the name
+    /// (which the engine refuses: `540`). Without it, an open application of the account for the
+    /// same name with the same data (lite flag and contacts) is answered instead.
     pub new: bool,
     /// `X-IDEMPOTENCY-KEY` (this API's own): a retry with the same key answers the first
     /// application instead of placing another.
@@ -223,10 +226,18 @@ impl Command {
                 application: application(p)?,
             },
             "QueryDomainApplicationList" => Command::QueryDomainApplicationList(list(p)?),
-            "ModifyDomainApplication" => Command::ModifyDomainApplication {
-                application: application(p)?,
-                contacts: contacts(p)?,
-            },
+            "ModifyDomainApplication" => {
+                // Only the contacts of a backorder can change; anything else HEXONET's command
+                // takes is refused rather than answered as if it had been applied.
+                unsupported(
+                    p,
+                    &["X-BACKORDER-LITE", "PERIOD", "NAMESERVER", "AUTH", "CLASS"],
+                )?;
+                Command::ModifyDomainApplication {
+                    application: application(p)?,
+                    contacts: contacts(p)?,
+                }
+            }
             "DeleteDomainApplication" => Command::DeleteDomainApplication {
                 application: application(p)?,
                 idempotency_key: key(p),
@@ -242,6 +253,7 @@ impl Command {
             },
             "QueryDomainPendingDeleteList" => Command::QueryDomainPendingDeleteList(search(p)?),
             "QueryDepositList" => {
+                // Another account's statement is asked for with s_user, not SUBUSER.
                 unsupported(p, &["ACCOUNTINGTYPE", "SUBUSER"])?;
                 if let Some(d) =
                     optional(p, "USERDEPTH").filter(|d| !d.eq_ignore_ascii_case("SELF"))
@@ -275,7 +287,8 @@ impl Command {
             },
             "EndSession" => Command::EndSession,
             "ConvertIDN" => {
-                let domains: Vec<String> = p.list("DOMAIN").into_iter().map(String::from).collect();
+                let domains: Vec<String> =
+                    p.list("DOMAIN")?.into_iter().map(String::from).collect();
                 if domains.is_empty() {
                     return Err(missing("DOMAIN0"));
                 }
@@ -378,7 +391,7 @@ fn bounded(p: &Params, key: &str, min: u32, max: u32, default: u32) -> Result<u3
 /// they had been applied.
 fn unsupported(p: &Params, keys: &[&str]) -> Result<(), Refusal> {
     for key in keys {
-        if !p.list(key).is_empty() {
+        if !p.list(key)?.is_empty() {
             return Err(Refusal::new(
                 Code::InvalidValue,
                 format!("{key} is not supported by this registrar"),
@@ -408,7 +421,7 @@ fn key(p: &Params) -> Option<String> {
 
 fn contacts(p: &Params) -> Result<Contacts, Refusal> {
     let role = |key: &str| -> Result<Option<crate::key::Key>, Refusal> {
-        let list = p.list(key);
+        let list = p.list(key)?;
         match list.as_slice() {
             [] => Ok(None),
             [""] => Ok(None),
@@ -508,7 +521,7 @@ fn list(p: &Params) -> Result<ApplicationQuery, Refusal> {
         Some(v) => return Err(bad_value("USERDEPTH", v, "SELF, SUBUSER or ALL")),
     };
     let mut statuses = Vec::new();
-    for s in p.list("STATUS") {
+    for s in p.list("STATUS")? {
         for one in s.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             statuses.push(
                 one.to_ascii_uppercase()
@@ -517,12 +530,24 @@ fn list(p: &Params) -> Result<ApplicationQuery, Refusal> {
             );
         }
     }
-    let strings = |key: &str| -> Vec<String> {
-        p.list(key)
+    let strings = |key: &str| -> Result<Vec<String>, Refusal> {
+        let values: Vec<String> = p
+            .list(key)?
             .into_iter()
             .filter(|v| !v.is_empty())
             .map(String::from)
-            .collect()
+            .collect();
+        if let Some(v) = values
+            .iter()
+            .find(|v| v.chars().count() > MAX_PATTERN_CHARS)
+        {
+            return Err(bad_syntax(
+                key,
+                v,
+                &format!("a pattern of at most {MAX_PATTERN_CHARS} characters"),
+            ));
+        }
+        Ok(values)
     };
     Ok(ApplicationQuery {
         first: number(p, "FIRST")?.unwrap_or(0),
@@ -531,9 +556,9 @@ fn list(p: &Params) -> Result<ApplicationQuery, Refusal> {
         descending,
         depth,
         statuses,
-        domains: strings("DOMAIN"),
+        domains: strings("DOMAIN")?,
         domain_regex: optional(p, "DOMAINREGEX").map(String::from),
-        classes: strings("CLASS"),
+        classes: strings("CLASS")?,
         owner_contact: optional(p, "OWNERCONTACT").map(String::from),
         wide: flag(p, "WIDE")?,
     })
@@ -579,11 +604,11 @@ fn search(p: &Params) -> Result<SearchQuery, Refusal> {
         OrderBy::Name,
     )?;
     let mut keywords = Vec::new();
-    for k in p.list("KEYWORD") {
+    for k in p.list("KEYWORD")? {
         keywords.extend(k.split_whitespace().map(String::from));
     }
     let mut zones = Vec::new();
-    for z in p.list("ZONE") {
+    for z in p.list("ZONE")? {
         zones.extend(
             z.split(',')
                 .map(str::trim)
@@ -605,7 +630,7 @@ fn search(p: &Params) -> Result<SearchQuery, Refusal> {
         Some(v) => return Err(bad_value("KEYWORDMATCH", v, "BEGIN, END or ANY")),
     };
     let one = |key: &str| -> Result<Option<&str>, Refusal> {
-        match p.list(key).as_slice() {
+        match p.list(key)?.as_slice() {
             [] => Ok(None),
             [v] => Ok(Some(*v).filter(|v| !v.is_empty())),
             _ => Err(Refusal::new(Code::InvalidValue, format!("one {key} only"))),
@@ -632,7 +657,7 @@ fn search(p: &Params) -> Result<SearchQuery, Refusal> {
         };
     }
     let mut lengths = Vec::new();
-    for v in p.list("LENGTH") {
+    for v in p.list("LENGTH")? {
         let n: u32 = v
             .parse()
             .ok()
@@ -649,7 +674,7 @@ fn search(p: &Params) -> Result<SearchQuery, Refusal> {
         ));
     }
     let (mut no_hyphens, mut no_numbers, mut no_idns) = (false, false, false);
-    for f in p.list("FILTER") {
+    for f in p.list("FILTER")? {
         match f.to_ascii_uppercase().as_str() {
             "NOHYPHENS" => no_hyphens = true,
             "NONUMBERS" => no_numbers = true,

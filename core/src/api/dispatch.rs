@@ -32,7 +32,7 @@ pub trait Backend {
     fn backorder(&self, account: &str, id: u64) -> Result<Backorder>;
     /// Every backorder of the account, oldest first.
     fn backorders(&self, account: &str) -> Result<Vec<Backorder>>;
-    /// Changes a backorder's contacts.
+    /// Sets the roles `contacts` gives on a backorder and keeps the others, in one transaction.
     fn modify_backorder(&self, account: &str, id: u64, contacts: Contacts) -> Result<Backorder>;
     /// Cancels a backorder, once per key when a key is given.
     fn cancel_backorder(&self, account: &str, id: u64, key: Option<&str>) -> Result<Backorder>;
@@ -93,7 +93,7 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
                 .policy(b.domain.zone())
                 .ok()
                 .map(|p| p.registration_years);
-            application_properties(&mut r, &b, &in_effect(backend, &b)?, period);
+            application_properties(&mut r, &b, &in_effect(backend, &b), period);
             status_properties(&mut r, &b);
             if b.auction.is_some() {
                 auction_properties(&mut r, &backend.auction(account, b.id)?);
@@ -109,29 +109,35 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
                     all.extend(backend.backorders(sub)?);
                 }
             }
-            return application_list(all, q);
+            let mut defaults = std::collections::BTreeMap::new();
+            for b in &all {
+                if !defaults.contains_key(b.account.as_str()) {
+                    let contacts = backend.account(&b.account)?.contacts;
+                    defaults.insert(b.account.to_string(), contacts);
+                }
+            }
+            return application_list(all, &defaults, q);
         }
         Command::ModifyDomainApplication {
             application,
             contacts,
         } => {
-            let b = backend.backorder(account, *application)?;
-            let b = backend.modify_backorder(account, b.id, contacts.or(&b.contacts))?;
-            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
+            let b = backend.modify_backorder(account, *application, contacts.clone())?;
+            application_properties(&mut r, &b, &in_effect(backend, &b), None);
         }
         Command::DeleteDomainApplication {
             application,
             idempotency_key,
         } => {
             let b = backend.cancel_backorder(account, *application, idempotency_key.as_deref())?;
-            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
+            application_properties(&mut r, &b, &in_effect(backend, &b), None);
         }
         Command::PayDomainApplication {
             application,
             idempotency_key,
         } => {
             let b = backend.pay(account, *application, idempotency_key.as_deref())?;
-            application_properties(&mut r, &b, &in_effect(backend, &b)?, None);
+            application_properties(&mut r, &b, &in_effect(backend, &b), None);
             r.add("PAID", money(b.paid));
             if let Some(code) = &b.auth_code {
                 r.add("AUTH", code.expose());
@@ -164,7 +170,15 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
             let id = backend.start_session(caller, *idle_secs, *max_secs)?;
             r.add("SESSION", id.expose());
         }
-        Command::EndSession => backend.end_session(caller)?,
+        Command::EndSession => {
+            if caller.session.is_none() {
+                return refuse(
+                    Code::MissingAttribute,
+                    "s_session (EndSession ends the session the request comes with)",
+                );
+            }
+            backend.end_session(caller)?
+        }
         Command::ConvertIdn { domains } => {
             for d in domains {
                 let name = DomainName::parse(d)?;
@@ -216,16 +230,7 @@ fn add_application(backend: &dyn Backend, account: &str, add: &AddApplication) -
         }
     }
     let required = policy.required_contacts;
-    let given = &add.contacts;
-    let given_all = (!required.owner || given.owner.is_some())
-        && (!required.admin || given.admin.is_some())
-        && (!required.tech || given.tech.is_some())
-        && (!required.billing || given.billing.is_some());
-    let have = if given_all {
-        given.clone()
-    } else {
-        given.or(&backend.account(account)?.contacts)
-    };
+    let have = add.contacts.or(&backend.account(account)?.contacts);
     if !add.incomplete {
         for (role, needed, present) in [
             ("OWNERCONTACT0", required.owner, have.owner.is_some()),
@@ -318,9 +323,14 @@ fn application_properties(
     r.add_time("UPDATEDDATE", Some(b.updated_at));
 }
 
-/// The handles in effect for an application: its own, gaps filled from its account's.
-fn in_effect(backend: &dyn Backend, b: &Backorder) -> Result<Contacts> {
-    Ok(b.contacts.or(&backend.account(&b.account)?.contacts))
+/// The handles in effect for an application: its own, gaps filled from its account's. Called
+/// after a change has committed, so a failure to read the account must not turn the answer into
+/// an error: the application's own handles are answered then.
+fn in_effect(backend: &dyn Backend, b: &Backorder) -> Contacts {
+    match backend.account(&b.account) {
+        Ok(a) => b.contacts.or(&a.contacts),
+        Err(_) => b.contacts.clone(),
+    }
 }
 
 /// What `StatusDomainApplication` adds: dates, money, the reason and the history.
@@ -439,7 +449,15 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
 const MAX_REGEX_CHARS: usize = 1000;
 const MAX_REGEX_BYTES: usize = 1 << 20;
 
-fn application_list(mut all: Vec<Backorder>, q: &ApplicationQuery) -> Result<Response> {
+fn application_list(
+    mut all: Vec<Backorder>,
+    defaults: &std::collections::BTreeMap<String, Contacts>,
+    q: &ApplicationQuery,
+) -> Result<Response> {
+    let in_effect = |b: &Backorder| match defaults.get(b.account.as_str()) {
+        Some(d) => b.contacts.or(d),
+        None => b.contacts.clone(),
+    };
     let regex = match &q.domain_regex {
         None => None,
         Some(re) if re.chars().count() > MAX_REGEX_CHARS => {
@@ -484,7 +502,7 @@ fn application_list(mut all: Vec<Backorder>, q: &ApplicationQuery) -> Result<Res
                     glob(d, &name) || (b.domain.is_idn() && glob(d, &chars(&b.domain.to_unicode())))
                 }))
             && q.owner_contact.as_ref().is_none_or(|o| {
-                b.contacts
+                in_effect(b)
                     .owner
                     .as_ref()
                     .is_some_and(|h| h.eq_ignore_ascii_case(o))
@@ -525,10 +543,11 @@ fn application_list(mut all: Vec<Backorder>, q: &ApplicationQuery) -> Result<Res
         if q.wide {
             r.add("DOMAINUMLAUT", b.domain.to_unicode());
             r.add("X-BACKORDER-LITE", flag(b.lite));
-            r.add("OWNERCONTACT", contact(&b.contacts.owner));
-            r.add("ADMINCONTACT", contact(&b.contacts.admin));
-            r.add("TECHCONTACT", contact(&b.contacts.tech));
-            r.add("BILLINGCONTACT", contact(&b.contacts.billing));
+            let contacts = in_effect(b);
+            r.add("OWNERCONTACT", contact(&contacts.owner));
+            r.add("ADMINCONTACT", contact(&contacts.admin));
+            r.add("TECHCONTACT", contact(&contacts.tech));
+            r.add("BILLINGCONTACT", contact(&contacts.billing));
             r.add_time("CREATEDDATE", Some(b.created_at));
             r.add_time("UPDATEDDATE", Some(b.updated_at));
             r.add_time("DROPDATE", b.drop_at);

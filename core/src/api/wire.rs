@@ -63,10 +63,22 @@ pub struct Credentials {
     pub user: Option<String>,
 }
 
-/// The command's parameters, keys upper-cased, in the order given.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The command's parameters, keys upper-cased, in the order given. `Debug` shows `PASSWORD` and
+/// `AUTH` values as `***`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Params {
     entries: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in &self.entries {
+            let secret = k.contains("PASSWORD") || k.starts_with("AUTH");
+            m.entry(k, if secret { &"***" } else { v });
+        }
+        m.finish()
+    }
 }
 
 impl Params {
@@ -84,32 +96,57 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A list parameter: `KEY0`, `KEY1`, … in order, stopping at the first gap; a bare `KEY`
-    /// counts as `KEY0` when there is no `KEY0`.
+    /// A list parameter: `KEY0`, `KEY1`, … in order; a bare `KEY` alone counts as `KEY0`. A gap
+    /// in the numbers, or a bare `KEY` beside numbered ones, is refused (505): a list silently cut
+    /// short would answer a filter as if it had not been given.
     ///
     /// ```
     /// let mut p = backorder_core::api::Params::default();
-    /// p.insert("DOMAIN0", "a.com").unwrap();
-    /// p.insert("domain1", "b.com").unwrap();
-    /// assert_eq!(p.list("domain"), vec!["a.com", "b.com"]);
+    /// p.insert("DOMAIN1", "b.com").unwrap();
+    /// p.insert("domain0", "a.com").unwrap();
+    /// assert_eq!(p.list("domain").unwrap(), vec!["a.com", "b.com"]);
+    /// p.insert("DOMAIN3", "d.com").unwrap();
+    /// assert!(p.list("DOMAIN").is_err());
     /// ```
-    pub fn list(&self, key: &str) -> Vec<&str> {
-        let mut out = Vec::new();
-        let mut name = String::with_capacity(key.len() + 3);
-        for i in 0.. {
-            name.clear();
-            let _ = write!(name, "{key}{i}");
-            match self.get(&name) {
-                Some(v) => out.push(v),
-                None => break,
+    pub fn list(&self, key: &str) -> Result<Vec<&str>, Refusal> {
+        let mut numbered: Vec<(usize, &str)> = Vec::new();
+        let mut bare = None;
+        for (k, v) in &self.entries {
+            let Some(rest) = k
+                .get(..key.len())
+                .filter(|head| head.eq_ignore_ascii_case(key))
+                .map(|_| &k[key.len()..])
+            else {
+                continue;
+            };
+            if rest.is_empty() {
+                bare = Some(v.as_str());
+            } else if rest.bytes().all(|b| b.is_ascii_digit()) {
+                let i = rest
+                    .parse::<usize>()
+                    .map_err(|_| Refusal::syntax(format!("{k} is not a list index")))?;
+                numbered.push((i, v.as_str()));
             }
         }
-        if out.is_empty() {
-            if let Some(v) = self.get(key) {
-                out.push(v);
+        let upper = key.to_ascii_uppercase();
+        match (bare, numbered.is_empty()) {
+            (Some(v), true) => return Ok(vec![v]),
+            (Some(_), false) => {
+                return Err(Refusal::syntax(format!(
+                    "{upper} and {upper}0, {upper}1, … given together"
+                )))
+            }
+            _ => {}
+        }
+        numbered.sort_unstable_by_key(|(i, _)| *i);
+        for (expected, (i, _)) in numbered.iter().enumerate() {
+            if *i != expected {
+                return Err(Refusal::syntax(format!(
+                    "{upper}{expected} is missing before {upper}{i}"
+                )));
             }
         }
-        out
+        Ok(numbered.into_iter().map(|(_, v)| v).collect())
     }
 
     /// Adds a parameter. A key given twice, a key that is not letters, digits, `-` and `_`, or a
@@ -588,6 +625,23 @@ mod tests {
             let e = form(q, b).unwrap_err();
             assert_eq!(e.code, Code::InvalidSyntax, "{q} {b}");
         }
+    }
+
+    #[test]
+    fn lists_with_gaps_are_refused_not_cut_short() {
+        let r = form("", "status1=ACTIVE").unwrap();
+        assert_eq!(
+            r.params.list("STATUS").unwrap_err().code,
+            Code::InvalidSyntax
+        );
+        let r = form("", "domain=a.com&domain1=b.com").unwrap();
+        assert!(r.params.list("DOMAIN").is_err());
+        let r = form("", "domainregex=x&domain=a.com").unwrap();
+        assert_eq!(r.params.list("DOMAIN").unwrap(), ["a.com"]);
+        let r = form("", "s_command=DOMAIN1%3Db.com%0ADOMAIN0%3Da.com").unwrap();
+        assert_eq!(r.params.list("DOMAIN").unwrap(), ["a.com", "b.com"]);
+        let r = form("", "password=hunter2&x=1").unwrap();
+        assert!(!format!("{r:?}").contains("hunter2"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! backorder import FILE [--partial] [--store URL] [--json]
 //! backorder search --list FILE [filters] [--json]
 //! backorder serve --db URL --listen ADDR --accounts FILE [--entity 54cd] [--pending-list FILE]
+//!                 [--workers N] [--no-tick]
 //! ```
 //!
 //! Run `backorder --help` and `backorder search --help` for every flag.

@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -109,12 +110,36 @@ pub struct GatewayAccount {
     pub contacts: Option<Contacts>,
 }
 
+/// What a password check found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The login exists and the password is its.
+    Granted,
+    /// Wrong password or unknown login (indistinguishable on purpose).
+    Denied,
+    /// As many checks as there are cores are running already; try again (`421`). Each check
+    /// holds its hash's memory (19 MiB by default), so they are never allowed to pile up.
+    Busy,
+}
+
 /// Every login, hashed. Built once at start.
 pub struct Accounts {
     by_login: HashMap<String, GatewayAccount>,
     /// Checked when the login is unknown, so an unknown login costs what a known one does.
     decoy: String,
     cost: HashCost,
+    /// Password checks running now, and the most allowed at once.
+    checking: AtomicUsize,
+    max_checking: usize,
+}
+
+/// Gives back a password-check slot however the check ends.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Accounts {
@@ -186,8 +211,21 @@ impl Accounts {
                 return Err(file_error(format!("{which}: the password is empty")));
             }
             let hash = if e.password.starts_with("$argon2") {
-                PasswordHash::new(&e.password)
+                let parsed = PasswordHash::new(&e.password)
                     .map_err(|_| file_error(format!("{which}: not a valid argon2 hash")))?;
+                // Every hash must cost what the decoy costs, or a login's existence shows in the
+                // time a wrong password takes.
+                let same_cost = parsed.algorithm.as_str() == "argon2id"
+                    && Params::try_from(&parsed).is_ok_and(|p| {
+                        (p.m_cost(), p.t_cost(), p.p_cost())
+                            == (cost.memory_kib, cost.passes, cost.lanes)
+                    });
+                if !same_cost {
+                    return Err(file_error(format!(
+                        "{which}: a pre-hashed password must be argon2id with m={},t={},p={}",
+                        cost.memory_kib, cost.passes, cost.lanes
+                    )));
+                }
                 e.password
             } else {
                 let salt = SaltString::generate(&mut OsRng);
@@ -225,6 +263,8 @@ impl Accounts {
                 .to_string(),
             by_login,
             cost,
+            checking: AtomicUsize::new(0),
+            max_checking: std::thread::available_parallelism().map_or(2, |n| n.get()),
         };
         for login in accounts.by_login.keys() {
             if accounts.ancestors(login).any(|a| a == login) {
@@ -253,24 +293,31 @@ impl Accounts {
         v.into_iter()
     }
 
-    /// True when `login` exists and `password` is its password. Takes the same time for an
-    /// unknown login as for a wrong password (the hash is checked against a decoy).
-    pub fn verify(&self, login: &str, password: &Secret) -> bool {
+    /// Whether `login` exists and `password` is its password. An unknown login takes the time a
+    /// wrong password does (the hash is checked against a decoy of the same cost); at most one
+    /// check a core runs at once, the rest are told to try again.
+    pub fn verify(&self, login: &str, password: &Secret) -> Verdict {
+        if self.checking.fetch_add(1, Ordering::AcqRel) >= self.max_checking {
+            self.checking.fetch_sub(1, Ordering::AcqRel);
+            return Verdict::Busy;
+        }
+        let _slot = Slot(&self.checking);
         let (hash, known) = match self.by_login.get(login) {
             Some(a) => (a.hash.as_str(), true),
             None => (self.decoy.as_str(), false),
         };
-        let Ok(parsed) = PasswordHash::new(hash) else {
-            return false;
-        };
-        let Ok(hasher) = self.cost.hasher() else {
-            return false;
+        let (Ok(parsed), Ok(hasher)) = (PasswordHash::new(hash), self.cost.hasher()) else {
+            return Verdict::Denied;
         };
         // The verifier reads the cost from the hash itself and compares in constant time.
         let ok = hasher
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok();
-        ok && known
+        if ok && known {
+            Verdict::Granted
+        } else {
+            Verdict::Denied
+        }
     }
 
     /// The logins above `login`, its parent first.
@@ -305,9 +352,11 @@ impl Accounts {
         v
     }
 
-    /// Opens in the engine every account it does not have yet, funded with the file's balance
-    /// once (the top-up's key is fixed, so a restart never funds it again); sets the contacts of
-    /// those the file gives contacts for. An existing account in another currency is an error.
+    /// Opens in the engine every account it does not have yet, and funds each with the file's
+    /// balance once: the top-up's key is fixed, so neither a restart nor a crash between opening
+    /// and funding ever funds it twice or not at all (a balance changed in the file later is
+    /// not funded again: the store's balance is the truth). Sets the contacts the file gives.
+    /// An existing account in another currency is an error.
     pub fn provision(&self, engine: &Engine) -> Result<()> {
         for a in self.iter() {
             match engine.account(&a.login) {
@@ -330,16 +379,23 @@ impl Accounts {
                         currency: a.currency,
                         contacts: a.contacts.clone().unwrap_or_default(),
                     })?;
-                    if a.balance > Decimal::ZERO {
-                        engine.fund(&a.login, a.balance, "accounts-file:opening-balance")?;
-                    }
                 }
                 Err(e) => return Err(e),
+            }
+            if a.balance > Decimal::ZERO {
+                match engine.fund(&a.login, a.balance, OPENING_BALANCE_KEY) {
+                    // Funded before with another amount: the file changed since.
+                    Ok(_) | Err(Error::IdempotencyConflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(())
     }
 }
+
+/// The idempotency key of the opening balance's top-up.
+pub const OPENING_BALANCE_KEY: &str = "accounts-file:opening-balance";
 
 #[cfg(test)]
 mod tests {
@@ -371,9 +427,11 @@ parent = "shop"
     #[test]
     fn passwords_are_hashed_and_checked() {
         let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
-        assert!(a.verify("reseller", &Secret::new("correct horse".into())));
-        assert!(!a.verify("reseller", &Secret::new("correct horse ".into())));
-        assert!(!a.verify("nobody", &Secret::new("correct horse".into())));
+        let check = |login: &str, pw: &str| a.verify(login, &Secret::new(pw.into()));
+        assert_eq!(check("reseller", "correct horse"), Verdict::Granted);
+        assert_eq!(check("reseller", "correct horse "), Verdict::Denied);
+        assert_eq!(check("nobody", "correct horse"), Verdict::Denied);
+        assert_eq!(a.checking.load(Ordering::Acquire), 0);
         assert!(a
             .by_login
             .values()
@@ -431,6 +489,22 @@ parent = "shop"
             .to_string();
         let text = format!("[[account]]\nlogin='a'\npassword='{hash}'\nbalance=0\ncurrency='EUR'");
         let a = Accounts::parse(&text, HashCost::TESTING).unwrap();
-        assert!(a.verify("a", &Secret::new("pw".into())));
+        assert_eq!(a.verify("a", &Secret::new("pw".into())), Verdict::Granted);
+        // A hash of another cost would make the login's existence measurable: refused.
+        let e = Accounts::parse(&text, HashCost::DEFAULT)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("argon2id with m=19456"), "{e}");
+    }
+
+    #[test]
+    fn checks_past_the_core_count_are_told_to_wait() {
+        let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
+        a.checking.store(a.max_checking, Ordering::Release);
+        assert_eq!(
+            a.verify("reseller", &Secret::new("correct horse".into())),
+            Verdict::Busy
+        );
+        a.checking.store(0, Ordering::Release);
     }
 }

@@ -42,11 +42,12 @@ fn api_answer(body: Vec<u8>) -> Response<Full<Bytes>> {
     text(StatusCode::OK, body)
 }
 
-fn refusal(detail: &str) -> Response<Full<Bytes>> {
-    api_answer(ApiResponse::error(Code::InvalidSyntax, detail).to_bytes(None))
+fn refusal(detail: &str, started: std::time::Instant) -> Response<Full<Bytes>> {
+    api_answer(ApiResponse::error(Code::InvalidSyntax, detail).to_bytes(Some(started.elapsed())))
 }
 
 async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = std::time::Instant::now();
     if req.uri().path() != PATH {
         return text(
             StatusCode::NOT_FOUND,
@@ -65,7 +66,7 @@ async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<
     let cap = gateway.options().max_body_bytes;
     let query = Bytes::copy_from_slice(req.uri().query().unwrap_or("").as_bytes());
     if query.len() > cap {
-        return refusal(&format!("the query string exceeds {cap} bytes"));
+        return refusal(&format!("the query string exceeds {cap} bytes"), started);
     }
     let declared = req
         .headers()
@@ -73,7 +74,7 @@ async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > cap as u64) {
-        return refusal(&format!("the request body exceeds {cap} bytes"));
+        return refusal(&format!("the request body exceeds {cap} bytes"), started);
     }
     let form = req
         .headers()
@@ -89,12 +90,15 @@ async fn answer(gateway: Arc<Gateway>, req: Request<Incoming>) -> Response<Full<
     let body = match Limited::new(req.into_body(), cap).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return refusal(&format!("the request body exceeds {cap} bytes"))
+            return refusal(&format!("the request body exceeds {cap} bytes"), started)
         }
-        Err(_) => return refusal("the request body could not be read"),
+        Err(_) => return refusal("the request body could not be read", started),
     };
     if form == Some(false) && !body.is_empty() {
-        return refusal("send the form as application/x-www-form-urlencoded");
+        return refusal(
+            "send the form as application/x-www-form-urlencoded",
+            started,
+        );
     }
     // Engine calls block (a store commit, a password hash): off the reactor.
     match tokio::task::spawn_blocking(move || gateway.call(&query, &body)).await {

@@ -52,7 +52,7 @@ use backorder_core::{
 };
 use rust_decimal::Decimal;
 
-pub use accounts::{Accounts, GatewayAccount, HashCost};
+pub use accounts::{Accounts, GatewayAccount, HashCost, Verdict};
 pub use http::{serve, ServeReport};
 pub use sessions::{Sessions, MAX_SESSIONS, MAX_SESSIONS_PER_LOGIN, SESSION_ID_CHARS};
 
@@ -164,20 +164,26 @@ impl Gateway {
         if c.entity.as_ref().is_some_and(|e| *e != self.options.entity) {
             return Err(denied("this is not that s_entity"));
         }
-        let login = match (&c.session, &c.login, &c.password) {
+        // An empty field is an absent one (clients send `s_session=` when they have none).
+        let session = c.session.as_ref().filter(|s| !s.expose().is_empty());
+        let login = match (session, &c.login, &c.password) {
             (Some(session), _, _) => self
                 .sessions
                 .login(session)
                 .ok_or_else(|| denied("session not found or expired"))?,
-            (None, Some(login), Some(password)) => {
-                if !self.accounts.verify(login, password) {
-                    return Err(denied(""));
+            (None, Some(login), Some(password)) => match self.accounts.verify(login, password) {
+                Verdict::Granted => login.clone(),
+                Verdict::Denied => return Err(denied("")),
+                Verdict::Busy => {
+                    return Err(Response::error(
+                        Code::TryAgain,
+                        "too many password checks at once: try again, or log in once with StartSession and send s_session",
+                    ))
                 }
-                login.clone()
-            }
+            },
             (None, _, _) => return Err(denied("s_login and s_pw, or s_session, are required")),
         };
-        let account = match &c.user {
+        let account = match c.user.as_ref().filter(|u| !u.is_empty()) {
             Some(user) if *user != login => {
                 if !self.accounts.is_sub_user(&login, user) {
                     return Err(Response::error(
@@ -192,7 +198,7 @@ impl Gateway {
         Ok(Caller {
             login,
             account,
-            session: c.session.clone(),
+            session: session.cloned(),
             sub_users: Vec::new(),
         })
     }
@@ -225,7 +231,13 @@ impl Backend for EngineBackend<'_> {
     }
 
     fn modify_backorder(&self, account: &str, id: u64, contacts: Contacts) -> Result<Backorder> {
-        self.gateway.engine.modify_backorder(account, id, contacts)
+        // Read and write in one transaction, so two clients changing different roles at once
+        // both keep their change.
+        self.gateway.engine.write(|tx, policies, now, _| {
+            let b = backorder_core::backorder::load_owned(tx, account, id)?;
+            let merged = contacts.or(&b.contacts);
+            backorder_core::backorder::modify_contacts(tx, policies, now, account, id, &merged)
+        })
     }
 
     fn cancel_backorder(&self, account: &str, id: u64, key: Option<&str>) -> Result<Backorder> {
@@ -260,8 +272,11 @@ impl Backend for EngineBackend<'_> {
 
     fn check_sub_user(&self, caller: &Caller, login: &str, password: &Secret) -> Result<bool> {
         // The hash is checked whatever the relation, so the answer's timing tells nothing.
-        let verified = self.gateway.accounts.verify(login, password);
-        Ok(verified && self.gateway.accounts.is_sub_user(&caller.account, login))
+        match self.gateway.accounts.verify(login, password) {
+            Verdict::Granted => Ok(self.gateway.accounts.is_sub_user(&caller.account, login)),
+            Verdict::Denied => Ok(false),
+            Verdict::Busy => Err(Error::Store("too many password checks at once".into())),
+        }
     }
 
     fn start_session(&self, caller: &Caller, idle_secs: u32, max_secs: u32) -> Result<Secret> {
