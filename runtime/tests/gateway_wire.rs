@@ -976,3 +976,66 @@ fn served_with_run_the_engine_ticks_and_status_moves_on_its_own() {
     let report = server.join().unwrap();
     assert!(report.connections >= 1);
 }
+
+#[test]
+fn an_exclusive_name_is_paid_first_come_over_the_wire() {
+    let engine = Engine::builder()
+        .clock(ManualClock::new(start_time()))
+        .build()
+        .unwrap();
+    engine
+        .add_pending_deletion("first.biz", start_time() + Duration::days(2))
+        .unwrap();
+    let server = Server::start(engine);
+    let mut c = server.conn();
+    let add = "command=AddDomainApplication&class=BACKORDER&domain=first.biz";
+    let r = c.call(CREDENTIALS, add);
+    assert_eq!(r.code(), Code::Ok, "{r:?}");
+    assert_eq!(
+        (one(&r, "STATUS"), one(&r, "CLASS")),
+        ("PENDING-PAYMENT".into(), "BIZ_BACKORDER".into())
+    );
+    let mine = one(&r, "APPLICATION");
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=PayDomainApplication&application={mine}"),
+    );
+    assert_eq!(one(&r, "STATUS"), "BACKORDERED");
+    // The payment is held as a deposit until the drop (captured when caught, refunded if not).
+    let price = one(
+        &c.call(
+            CREDENTIALS,
+            &format!("command=StatusDomainApplication&application={mine}"),
+        ),
+        "PRICE",
+    );
+    assert_eq!(
+        one(&c.call(CREDENTIALS, "command=QueryDepositList"), "RESERVED"),
+        price
+    );
+    // Someone else is refused: the name is held.
+    let r = c.call("s_login=rival&s_pw=rival+pass", add);
+    assert_eq!(r.code(), Code::NotUnique, "{r:?}");
+    // A paid exclusive backorder cannot be cancelled; an unfunded payment is refused.
+    let r = c.call(
+        CREDENTIALS,
+        &format!("command=DeleteDomainApplication&application={mine}"),
+    );
+    assert_eq!(r.code(), Code::StatusProhibits);
+    let bare = "s_login=bare&s_pw=bare+pass";
+    server
+        .engine()
+        .add_pending_deletion("second.biz", start_time() + Duration::days(2))
+        .unwrap();
+    let r = c.call(
+        bare,
+        "command=AddDomainApplication&class=BACKORDER&domain=second.biz&incomplete=1",
+    );
+    let theirs = one(&r, "APPLICATION");
+    let r = c.call(
+        bare,
+        &format!("command=PayDomainApplication&application={theirs}"),
+    );
+    assert_eq!(r.code(), Code::CreditLimitExceeded, "{r:?}");
+    assert!(server.engine().audit().unwrap().is_clean());
+}
