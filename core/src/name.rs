@@ -93,6 +93,14 @@ impl DomainName {
                 if result.is_err() || unicode == *label {
                     return Err(format!("label '{label}' is not valid punycode"));
                 }
+                // The punycode must decode to a label IDNA itself would write back the same:
+                // `xn---bb-n--b-vza` decodes to a U-label starting with a hyphen, which no
+                // registry accepts and whose Unicode form would not parse (found by fuzzing).
+                if idna::domain_to_ascii_strict(&unicode).ok().as_deref() != Some(label) {
+                    return Err(format!(
+                        "label '{label}' is not a valid internationalised label"
+                    ));
+                }
             }
         }
         let zone = ascii.rsplit('.').next().unwrap_or(ascii);
@@ -205,6 +213,8 @@ mod tests {
             "a_b.com",
             "ab--cd.com",
             "xn--zz.com",
+            // Punycode for a U-label that starts with a hyphen (a fuzzing finding).
+            "xn---bb-n--b-vza.xde",
             "a.123",
             "a\n.com",
             &format!("{label64}.com"),

@@ -19,7 +19,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -117,8 +118,9 @@ pub enum Verdict {
     Granted,
     /// Wrong password or unknown login (indistinguishable on purpose).
     Denied,
-    /// As many checks as there are cores are running already; try again (`421`). Each check
-    /// holds its hash's memory (19 MiB by default), so they are never allowed to pile up.
+    /// As many checks as there are cores were running for longer than a client should wait,
+    /// or too many were waiting already; try again (`421`). Each check holds its hash's memory
+    /// (19 MiB by default), so they are never allowed to pile up.
     Busy,
 }
 
@@ -128,17 +130,80 @@ pub struct Accounts {
     /// Checked when the login is unknown, so an unknown login costs what a known one does.
     decoy: String,
     cost: HashCost,
-    /// Password checks running now, and the most allowed at once.
-    checking: AtomicUsize,
-    max_checking: usize,
+    /// Password checks: at most one a core runs at once; a few more wait their turn.
+    checks: Limiter,
 }
 
-/// Gives back a password-check slot however the check ends.
-struct Slot<'a>(&'a AtomicUsize);
+/// A counting gate: at most `running` holders at once, at most `waiting` more queued, each for
+/// at most `patience`.
+struct Limiter {
+    state: Mutex<(usize, usize)>,
+    freed: Condvar,
+    running: usize,
+    waiting: usize,
+    patience: Duration,
+}
 
-impl Drop for Slot<'_> {
+/// A place in the limiter, given back however the check ends.
+struct Permit<'a>(&'a Limiter);
+
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0 -= 1;
+        drop(state);
+        self.0.freed.notify_one();
+    }
+}
+
+impl Limiter {
+    fn new(running: usize) -> Limiter {
+        Limiter {
+            state: Mutex::new((0, 0)),
+            freed: Condvar::new(),
+            running,
+            waiting: running * 16,
+            patience: Duration::from_secs(2),
+        }
+    }
+
+    fn enter(&self) -> Option<Permit<'_>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0 < self.running {
+            state.0 += 1;
+            return Some(Permit(self));
+        }
+        if state.1 >= self.waiting {
+            return None;
+        }
+        state.1 += 1;
+        let deadline = Instant::now() + self.patience;
+        let mut admitted = false;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            state = self
+                .freed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            if state.0 < self.running {
+                state.0 += 1;
+                admitted = true;
+                break;
+            }
+        }
+        state.1 -= 1;
+        drop(state);
+        // Not `then_some`: a Permit made and dropped on refusal would give back a place it
+        // never had.
+        if admitted {
+            Some(Permit(self))
+        } else {
+            None
+        }
     }
 }
 
@@ -263,8 +328,7 @@ impl Accounts {
                 .to_string(),
             by_login,
             cost,
-            checking: AtomicUsize::new(0),
-            max_checking: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            checks: Limiter::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         };
         for login in accounts.by_login.keys() {
             if accounts.ancestors(login).any(|a| a == login) {
@@ -294,14 +358,13 @@ impl Accounts {
     }
 
     /// Whether `login` exists and `password` is its password. An unknown login takes the time a
-    /// wrong password does (the hash is checked against a decoy of the same cost); at most one
-    /// check a core runs at once, the rest are told to try again.
+    /// wrong password does (the hash is checked against a decoy of the same cost). At most one
+    /// check a core runs at once; up to sixteen a core more wait up to two seconds for their
+    /// turn; past that a check is told to try again.
     pub fn verify(&self, login: &str, password: &Secret) -> Verdict {
-        if self.checking.fetch_add(1, Ordering::AcqRel) >= self.max_checking {
-            self.checking.fetch_sub(1, Ordering::AcqRel);
+        let Some(_permit) = self.checks.enter() else {
             return Verdict::Busy;
-        }
-        let _slot = Slot(&self.checking);
+        };
         let (hash, known) = match self.by_login.get(login) {
             Some(a) => (a.hash.as_str(), true),
             None => (self.decoy.as_str(), false),
@@ -431,7 +494,7 @@ parent = "shop"
         assert_eq!(check("reseller", "correct horse"), Verdict::Granted);
         assert_eq!(check("reseller", "correct horse "), Verdict::Denied);
         assert_eq!(check("nobody", "correct horse"), Verdict::Denied);
-        assert_eq!(a.checking.load(Ordering::Acquire), 0);
+        assert_eq!(*a.checks.state.lock().unwrap(), (0, 0));
         assert!(a
             .by_login
             .values()
@@ -498,13 +561,27 @@ parent = "shop"
     }
 
     #[test]
-    fn checks_past_the_core_count_are_told_to_wait() {
-        let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
-        a.checking.store(a.max_checking, Ordering::Release);
-        assert_eq!(
-            a.verify("reseller", &Secret::new("correct horse".into())),
-            Verdict::Busy
-        );
-        a.checking.store(0, Ordering::Release);
+    fn checks_past_the_core_count_wait_their_turn_and_the_queue_is_bounded() {
+        let gate = Limiter {
+            patience: Duration::from_millis(50),
+            ..Limiter::new(1)
+        };
+        let first = gate.enter().expect("a free place");
+        // Full: a waiter gives up after its patience.
+        assert!(gate.enter().is_none());
+        // Freed while waiting: the waiter gets in.
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| gate.enter().is_some());
+            std::thread::sleep(Duration::from_millis(10));
+            drop(first);
+            assert!(waiter.join().unwrap());
+        });
+        // The queue is bounded: with every place taken and every waiting place taken, at once no.
+        let _held = gate.enter().unwrap();
+        *gate.state.lock().unwrap() = (1, gate.waiting);
+        let started = Instant::now();
+        assert!(gate.enter().is_none());
+        assert!(started.elapsed() < Duration::from_millis(40));
+        *gate.state.lock().unwrap() = (1, 0);
     }
 }
