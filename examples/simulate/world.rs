@@ -1,0 +1,713 @@
+//! One seed drives a whole system, with faults, and an auditor checks it after every step.
+//!
+//! The world: eight customers (one in EUR, two never funded, two without contact handles), a dozen
+//! names in auction zones (`com`, `net`) and exclusive ones (`info`, `biz`) dropping over the next
+//! days, more names listed as the run goes. Each step draws from: fund, place, cancel, modify,
+//! pay, bid, a retry of an earlier keyed request (duplicated, and out of order), the clock moving
+//! minutes or hours, a clock jump of days, a deletion moved earlier or later, and (on SQLite) the
+//! process crashing and the store reopening. The registry is this file's own: competitors take
+//! names, registries time out, disconnect, answer error codes, price names premium, let names
+//! drop late, or work a drop on their own time and answer much later.
+//!
+//! After every step: the engine's auditor (every SPEC §4 invariant re-derived from the journal),
+//! and this file's own checks, read through the public API only: every history follows the
+//! transition table; no name is allocated twice; every failed, lost, cancelled or expired
+//! backorder's deposit was released exactly once and no deposit twice; a retried keyed request
+//! answers what its first answer did; no command fails with `INTERNAL` or `STORE`.
+//!
+//! Everything random comes from the seed, time from a manual clock: a seed replays exactly.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use backorder::core::lifecycle::history_follows_table;
+use backorder::core::rng::SplitMix64;
+use backorder::core::TransferKind;
+use backorder::{
+    Backorder, CatchOutcome, Clock, Contacts, Currency, Engine, ErrorCode, ManualClock, NewAccount,
+    PlaceBackorder, Status,
+};
+use backorder_core::{CatchProgress, DropJob, Registry};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+/// Where the engine keeps its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// In memory: no crashes.
+    Memory,
+    /// A SQLite file in this directory: crashes and reopens.
+    Sqlite(PathBuf),
+}
+
+/// One run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Drives everything.
+    pub seed: u64,
+    /// Commands and clock moves before the clock runs out.
+    pub steps: usize,
+    /// The store.
+    pub store: StoreKind,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The seed.
+    pub seed: u64,
+    /// Steps taken.
+    pub steps: u64,
+    /// Commands sent to the engine.
+    pub commands: u64,
+    /// Of those, refused with a typed error.
+    pub refused: u64,
+    /// Keyed requests sent again (duplicated or out of order).
+    pub retries: u64,
+    /// Crashes and reopens of the store.
+    pub crashes: u64,
+    /// Registry faults: timeouts, disconnects, error codes.
+    pub registry_faults: u64,
+    /// Drops answered later, on the registry's own time.
+    pub late_outcomes: u64,
+    /// Clock jumps of days.
+    pub clock_jumps: u64,
+    /// Deletions moved earlier or later.
+    pub moved_deletions: u64,
+    /// Drops worked.
+    pub drops: u64,
+    /// Of those, caught.
+    pub caught: u64,
+    /// Invariant checks made (each check of each backorder or account counts one).
+    pub checks: u64,
+}
+
+/// A broken invariant: the seed, the step and what broke. Replaying the seed reproduces it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// The step it broke at.
+    pub step: u64,
+    /// What broke.
+    pub what: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "seed {} broke at step {}: {}\nreplay: cargo run --release --example simulate -- --seed {}",
+            self.seed, self.step, self.what, self.seed
+        )
+    }
+}
+
+const ACCOUNTS: [&str; 8] = ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"];
+const NAMES: [&str; 16] = [
+    "alpha.com",
+    "bravo.com",
+    "charlie.com",
+    "delta.net",
+    "echo.net",
+    "foxtrot.com",
+    "golf.info",
+    "hotel.info",
+    "india.biz",
+    "juliet.biz",
+    "kilo.com",
+    "lima.net",
+    "mike.com",
+    "november.info",
+    "oscar.net",
+    "papa.biz",
+];
+
+/// The registry's shared state: the seed's generator and the drops it is working on its own time.
+struct RegistryState {
+    rng: SplitMix64,
+    underway: Vec<(DropJob, CatchOutcome)>,
+    faults: u64,
+}
+
+/// A registry with competitors and faults, decided by the seed.
+struct FaultyRegistry(Arc<Mutex<RegistryState>>);
+
+impl Registry for FaultyRegistry {
+    fn attempt(&mut self, job: &DropJob, _now: DateTime<Utc>) -> CatchProgress {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let roll = s.rng.below(1000);
+        let outcome = match roll {
+            0..=349 => CatchOutcome::Caught,
+            350..=599 => CatchOutcome::Taken,
+            600..=679 => CatchOutcome::NotDropped,
+            680..=719 => CatchOutcome::Premium {
+                price: Some(Decimal::from(500)),
+            },
+            720..=819 => {
+                s.faults += 1;
+                let message = [
+                    "timeout after 30 s",
+                    "connection reset by peer",
+                    "2400 command failed",
+                    "2502 session limit exceeded",
+                ][s.rng.below(4) as usize];
+                CatchOutcome::RegistryError {
+                    message: message.into(),
+                }
+            }
+            _ => {
+                // Worked on the registry's own time: the outcome comes much later.
+                let late = if s.rng.chance(700) {
+                    CatchOutcome::Caught
+                } else {
+                    CatchOutcome::Taken
+                };
+                if !s
+                    .underway
+                    .iter()
+                    .any(|(j, _)| j.domain == job.domain && j.drop_at == job.drop_at)
+                {
+                    s.underway.push((job.clone(), late));
+                }
+                return CatchProgress::Underway;
+            }
+        };
+        outcome.into()
+    }
+}
+
+/// A keyed request and the first answer it got, to send again later.
+#[derive(Clone, Debug)]
+enum Keyed {
+    Fund {
+        account: String,
+        amount: Decimal,
+        key: String,
+        first: Option<u64>,
+    },
+    Place {
+        req: PlaceBackorder,
+        first: Option<u64>,
+    },
+    Cancel {
+        account: String,
+        id: u64,
+        key: String,
+        first: Option<Status>,
+    },
+    Pay {
+        account: String,
+        id: u64,
+        key: String,
+        first: Option<Status>,
+    },
+}
+
+struct World {
+    config: Config,
+    rng: SplitMix64,
+    clock: ManualClock,
+    registry: Arc<Mutex<RegistryState>>,
+    engine: Option<Engine>,
+    report: Report,
+    keyed: Vec<Keyed>,
+    /// Every backorder seen: (account, id).
+    backorders: Vec<(String, u64)>,
+    step: u64,
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+impl World {
+    fn open_engine(&self) -> Result<Engine, String> {
+        let url = match &self.config.store {
+            StoreKind::Memory => "memory:".to_string(),
+            StoreKind::Sqlite(dir) => format!(
+                "sqlite:{}",
+                dir.join(format!("sim-{}.db", self.config.seed)).display()
+            ),
+        };
+        Engine::builder()
+            .url(&url)
+            .clock(self.clock.clone())
+            .seed(self.config.seed)
+            .registry(Box::new(FaultyRegistry(self.registry.clone())))
+            .build()
+            .map_err(|e| format!("opening {url}: {e}"))
+    }
+
+    fn engine(&self) -> &Engine {
+        self.engine.as_ref().expect("an engine is open")
+    }
+
+    fn fail(&self, what: impl Into<String>) -> Failure {
+        Failure {
+            seed: self.config.seed,
+            step: self.step,
+            what: what.into(),
+        }
+    }
+
+    /// A command's result: refusals are counted; `INTERNAL` and `STORE` are failures.
+    fn judge<T>(&mut self, what: &str, r: backorder::Result<T>) -> Result<Option<T>, Failure> {
+        self.report.commands += 1;
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if matches!(e.code(), ErrorCode::Internal | ErrorCode::Store) => {
+                Err(self.fail(format!("{what}: {e}")))
+            }
+            Err(_) => {
+                self.report.refused += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.rng.below(items.len() as u64) as usize]
+    }
+
+    fn setup(&mut self) -> Result<(), Failure> {
+        for (i, id) in ACCOUNTS.iter().enumerate() {
+            let contacts = if i == 3 || i == 4 {
+                Contacts::default()
+            } else {
+                backorder::full_contacts(&format!("H-{id}"))
+            };
+            let currency = if i == 7 { Currency::EUR } else { Currency::USD };
+            let r = self.engine().create_account(NewAccount {
+                id: id.to_string(),
+                currency,
+                contacts,
+            });
+            self.judge("create_account", r)?;
+            if i != 5 && i != 6 {
+                let amount = Decimal::from(50 + self.rng.below(400));
+                let r = self.engine().fund(id, amount, "opening");
+                self.judge("fund", r)?;
+            }
+        }
+        for name in &NAMES[..12] {
+            self.list(name)?;
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, name: &'static str) -> Result<(), Failure> {
+        let at = self.clock.now() + Duration::hours(30 + self.rng.below(24 * 8) as i64);
+        let r = self.engine().add_pending_deletion(name, at);
+        self.judge("add_pending_deletion", r)?;
+        Ok(())
+    }
+
+    fn some_backorder(&mut self) -> Option<(String, u64)> {
+        if self.backorders.is_empty() {
+            return None;
+        }
+        let i = self.rng.below(self.backorders.len() as u64) as usize;
+        Some(self.backorders[i].clone())
+    }
+
+    fn tick(&mut self) -> Result<(), Failure> {
+        let report = self
+            .engine()
+            .tick()
+            .map_err(|e| self.fail(format!("tick: {e}")))?;
+        if !report.errors.is_empty() {
+            return Err(self.fail(format!("tick step errors: {:?}", report.errors)));
+        }
+        self.report.drops += report.drops;
+        self.report.caught += report.caught;
+        Ok(())
+    }
+
+    /// Answers drops the registry worked on its own time, some of them now.
+    fn late_outcomes(&mut self) -> Result<(), Failure> {
+        let due: Vec<(DropJob, CatchOutcome)> = {
+            let mut s = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+            let mut due = Vec::new();
+            let mut keep = Vec::new();
+            for item in std::mem::take(&mut s.underway) {
+                if s.rng.chance(400) {
+                    due.push(item);
+                } else {
+                    keep.push(item);
+                }
+            }
+            s.underway = keep;
+            due
+        };
+        for (job, outcome) in due {
+            let r = self
+                .engine()
+                .record_catch(job.domain.as_str(), job.drop_at, &outcome);
+            self.judge("record_catch", r)?;
+            self.report.late_outcomes += 1;
+        }
+        Ok(())
+    }
+
+    fn crash(&mut self) -> Result<(), Failure> {
+        if !matches!(self.config.store, StoreKind::Sqlite(_)) {
+            return Ok(());
+        }
+        // The process is gone between two commits. (The engine is dropped, which releases the
+        // store's one-process lock as the kernel would; `scripts/test` kills real processes with
+        // SIGKILL mid-run in the drop-day resume check.)
+        drop(self.engine.take());
+        self.engine = Some(self.open_engine().map_err(|e| self.fail(e))?);
+        self.report.crashes += 1;
+        Ok(())
+    }
+
+    fn retry(&mut self) -> Result<(), Failure> {
+        if self.keyed.is_empty() {
+            return Ok(());
+        }
+        let i = self.rng.below(self.keyed.len() as u64) as usize;
+        let request = self.keyed[i].clone();
+        self.report.retries += 1;
+        match request {
+            Keyed::Fund {
+                account,
+                amount,
+                key,
+                first,
+            } => {
+                let r = self.engine().fund(&account, amount, &key);
+                let again = self.judge("fund retry", r)?.map(|t| t.id);
+                if first.is_some() && again != first {
+                    return Err(self.fail(format!(
+                        "fund {key} retried: first {first:?}, again {again:?}"
+                    )));
+                }
+            }
+            Keyed::Place { req, first } => {
+                let r = self.engine().place_backorder(req.clone());
+                let again = self.judge("place retry", r)?.map(|b| b.id);
+                if first.is_some() && again != first {
+                    return Err(self.fail(format!(
+                        "place {:?} retried: first {first:?}, again {again:?}",
+                        req.idempotency_key
+                    )));
+                }
+            }
+            Keyed::Cancel {
+                account,
+                id,
+                key,
+                first,
+            } => {
+                let r = self.engine().cancel_backorder_once(&account, id, &key);
+                let again = self.judge("cancel retry", r)?;
+                if first.is_some() && again.is_none() {
+                    return Err(self.fail(format!("cancel {key} succeeded once, then was refused")));
+                }
+            }
+            Keyed::Pay {
+                account,
+                id,
+                key,
+                first,
+            } => {
+                let r = self.engine().pay_once(&account, id, &key);
+                let again = self.judge("pay retry", r)?;
+                if first.is_some() && again.is_none() {
+                    return Err(self.fail(format!("pay {key} succeeded once, then was refused")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn step_once(&mut self) -> Result<(), Failure> {
+        let crashes = matches!(self.config.store, StoreKind::Sqlite(_));
+        let roll = self.rng.below(100);
+        match roll {
+            0..=9 => {
+                let account = self.pick(&ACCOUNTS);
+                let amount = Decimal::new(self.rng.below(30_000) as i64 - 1_000, 2);
+                let key = format!("fund-{}", self.rng.below(40));
+                let r = self.engine().fund(account, amount, &key);
+                let first = self.judge("fund", r)?.map(|t| t.id);
+                self.keyed.push(Keyed::Fund {
+                    account: account.into(),
+                    amount,
+                    key,
+                    first,
+                });
+            }
+            10..=29 => {
+                let account = self.pick(&ACCOUNTS);
+                let domain = self.pick(&NAMES);
+                let key = self
+                    .rng
+                    .chance(600)
+                    .then(|| format!("place-{}", self.rng.below(60)));
+                let req = PlaceBackorder {
+                    account: account.into(),
+                    domain: domain.into(),
+                    lite: self.rng.chance(150),
+                    contacts: if self.rng.chance(200) {
+                        backorder::full_contacts("OWN-1")
+                    } else {
+                        Contacts::default()
+                    },
+                    idempotency_key: key.clone(),
+                };
+                let r = self.engine().place_backorder(req.clone());
+                let placed = self.judge("place", r)?;
+                if let Some(b) = &placed {
+                    if !self.backorders.contains(&(account.to_string(), b.id)) {
+                        self.backorders.push((account.to_string(), b.id));
+                    }
+                }
+                if key.is_some() {
+                    self.keyed.push(Keyed::Place {
+                        req,
+                        first: placed.map(|b| b.id),
+                    });
+                }
+            }
+            30..=35 => {
+                if let Some((account, id)) = self.some_backorder() {
+                    let key = format!("cancel-{}", self.rng.below(30));
+                    let r = self.engine().cancel_backorder_once(&account, id, &key);
+                    let first = self.judge("cancel", r)?.map(|b| b.status);
+                    self.keyed.push(Keyed::Cancel {
+                        account,
+                        id,
+                        key,
+                        first,
+                    });
+                }
+            }
+            36..=39 => {
+                if let Some((account, id)) = self.some_backorder() {
+                    // Sometimes someone else's: must be refused as not found.
+                    let who = if self.rng.chance(300) {
+                        self.pick(&ACCOUNTS).to_string()
+                    } else {
+                        account.clone()
+                    };
+                    let r =
+                        self.engine()
+                            .modify_backorder(&who, id, backorder::full_contacts("MOD-1"));
+                    let done = self.judge("modify", r)?;
+                    if who != account && done.is_some() {
+                        return Err(self.fail(format!("{who} modified {account}'s backorder {id}")));
+                    }
+                }
+            }
+            40..=47 => {
+                if let Some((account, id)) = self.some_backorder() {
+                    let key = format!("pay-{}", self.rng.below(30));
+                    let r = self.engine().pay_once(&account, id, &key);
+                    let first = self.judge("pay", r)?.map(|b| b.status);
+                    self.keyed.push(Keyed::Pay {
+                        account,
+                        id,
+                        key,
+                        first,
+                    });
+                }
+            }
+            48..=57 => {
+                if let Some((account, id)) = self.some_backorder() {
+                    let max = Decimal::new(self.rng.below(60_000) as i64, 2);
+                    let r = self.engine().bid(&account, id, max);
+                    self.judge("bid", r)?;
+                }
+            }
+            58..=65 => self.retry()?,
+            66..=84 => {
+                let minutes = 5 + self.rng.below(60 * 12) as i64;
+                self.clock
+                    .set(self.clock.now() + Duration::minutes(minutes));
+                self.tick()?;
+            }
+            85..=88 => {
+                self.report.clock_jumps += 1;
+                let days = 1 + self.rng.below(4) as i64;
+                self.clock.set(self.clock.now() + Duration::days(days));
+                self.tick()?;
+            }
+            89..=91 => {
+                // A deletion moved: earlier (the registry drops early) or later.
+                let name = self.pick(&NAMES);
+                let shift = Duration::hours(self.rng.below(72) as i64 - 36);
+                let at = self.clock.now() + Duration::hours(2) + shift.abs();
+                let r = self.engine().add_pending_deletion(name, at);
+                self.judge("move deletion", r)?;
+                self.report.moved_deletions += 1;
+            }
+            92..=94 => self.late_outcomes()?,
+            95..=97 if crashes => self.crash()?,
+            _ => {
+                let name = self.pick(&NAMES[12..]);
+                self.list(name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The auditor's verdict and this file's own checks, through the public API.
+    fn check(&mut self) -> Result<(), Failure> {
+        let audit = self
+            .engine()
+            .audit()
+            .map_err(|e| self.fail(format!("audit: {e}")))?;
+        if !audit.is_clean() {
+            return Err(self.fail(format!("audit: {audit:?}")));
+        }
+        self.report.checks += 1;
+        // Keyed by name and drop: a name listed again after a catch may drop again.
+        let mut winners: BTreeMap<(String, Option<DateTime<Utc>>), Vec<u64>> = BTreeMap::new();
+        for account in ACCOUNTS {
+            let all: Vec<Backorder> = self
+                .engine()
+                .backorders(account)
+                .map_err(|e| self.fail(format!("backorders: {e}")))?;
+            let lines = self
+                .engine()
+                .statement(account, 0, u32::MAX)
+                .map_err(|e| self.fail(format!("statement: {e}")))?;
+            let mut releases: BTreeMap<u64, u32> = BTreeMap::new();
+            for l in &lines {
+                if l.kind == TransferKind::Release {
+                    if let Some(b) = l.backorder {
+                        *releases.entry(b).or_default() += 1;
+                    }
+                }
+            }
+            for b in &all {
+                self.report.checks += 1;
+                if !history_follows_table(&b.history) {
+                    return Err(self.fail(format!(
+                        "backorder {} history breaks the table: {:?}",
+                        b.id, b.history
+                    )));
+                }
+                let released = releases.get(&b.id).copied().unwrap_or(0);
+                if released > 1 {
+                    return Err(self.fail(format!(
+                        "backorder {}'s deposit released {released} times",
+                        b.id
+                    )));
+                }
+                let ended_unpaid = matches!(
+                    b.status,
+                    Status::Failed | Status::AuctionLost | Status::Cancelled | Status::Expired
+                );
+                if ended_unpaid && b.reservation.is_some() && released != 1 && b.paid.is_zero() {
+                    return Err(self.fail(format!(
+                        "backorder {} is {} with a deposit released {released} times",
+                        b.id, b.status
+                    )));
+                }
+                if matches!(b.status, Status::Successful)
+                    || (b.status == Status::AuctionWon && b.auth_code.is_some())
+                {
+                    winners
+                        .entry((b.domain.to_string(), b.drop_at))
+                        .or_default()
+                        .push(b.id);
+                }
+            }
+        }
+        for ((name, drop_at), ids) in winners {
+            if ids.len() > 1 {
+                return Err(self.fail(format!(
+                    "{name} (drop {drop_at:?}) allocated to backorders {ids:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one seed. Deterministic: the same config gives the same report or the same failure.
+pub fn run(config: &Config) -> Result<Report, Failure> {
+    if let StoreKind::Sqlite(dir) = &config.store {
+        let _ = std::fs::create_dir_all(dir);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("sim-{}.db{suffix}", config.seed)));
+        }
+    }
+    let mut world = World {
+        config: config.clone(),
+        rng: SplitMix64::new(config.seed),
+        clock: ManualClock::new(start()),
+        registry: Arc::new(Mutex::new(RegistryState {
+            rng: SplitMix64::new(config.seed ^ 0x5151_5151),
+            underway: Vec::new(),
+            faults: 0,
+        })),
+        engine: None,
+        report: Report {
+            seed: config.seed,
+            ..Report::default()
+        },
+        keyed: Vec::new(),
+        backorders: Vec::new(),
+        step: 0,
+    };
+    world.engine = Some(world.open_engine().map_err(|e| world.fail(e))?);
+    world.setup()?;
+    world.check()?;
+    for step in 1..=config.steps as u64 {
+        world.step = step;
+        world.step_once()?;
+        world.check()?;
+    }
+    // The clock runs out: every late outcome arrives, every window, auction and deadline passes.
+    world.step += 1;
+    for _ in 0..40 {
+        let due: Vec<(DropJob, CatchOutcome)> = std::mem::take(
+            &mut world
+                .registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .underway,
+        );
+        for (job, outcome) in due {
+            let r = world
+                .engine()
+                .record_catch(job.domain.as_str(), job.drop_at, &outcome);
+            world.judge("record_catch", r)?;
+            world.report.late_outcomes += 1;
+        }
+        world.clock.set(world.clock.now() + Duration::days(3));
+        world.tick()?;
+        world.check()?;
+    }
+    world.clock.set(world.clock.now() + Duration::days(60));
+    world.tick()?;
+    world.check()?;
+    let counts = world
+        .engine()
+        .status_counts()
+        .map_err(|e| world.fail(format!("status counts: {e}")))?;
+    if counts.get(&Status::Processing).copied().unwrap_or(0) > 0 {
+        return Err(world.fail(format!(
+            "backorders still PROCESSING at the end: {counts:?}"
+        )));
+    }
+    world.report.registry_faults = world
+        .registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .faults;
+    world.report.steps = config.steps as u64;
+    if let StoreKind::Sqlite(dir) = &config.store {
+        drop(world.engine.take());
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("sim-{}.db{suffix}", config.seed)));
+        }
+    }
+    Ok(world.report)
+}
