@@ -544,6 +544,34 @@ parent = "shop"
     }
 
     #[test]
+    fn the_opening_balance_is_funded_once_even_after_a_crash_between_opening_and_funding() {
+        let a = Accounts::parse(FILE, HashCost::TESTING).unwrap();
+        let engine = Engine::open("memory:").unwrap();
+        // As if a first start crashed after opening the account and before funding it.
+        engine
+            .create_account(NewAccount {
+                id: "reseller".into(),
+                currency: Currency::USD,
+                contacts: Contacts::default(),
+            })
+            .unwrap();
+        a.provision(&engine).unwrap();
+        a.provision(&engine).unwrap();
+        assert_eq!(
+            engine.balance("reseller").unwrap().balance,
+            Decimal::from(500)
+        );
+        // The file's balance changed later: the store's stays the truth.
+        let changed =
+            Accounts::parse(&FILE.replace("\"500.00\"", "\"900\""), HashCost::TESTING).unwrap();
+        changed.provision(&engine).unwrap();
+        assert_eq!(
+            engine.balance("reseller").unwrap().balance,
+            Decimal::from(500)
+        );
+    }
+
+    #[test]
     fn a_prehashed_password_is_kept() {
         let hasher = HashCost::TESTING.hasher().unwrap();
         let hash = hasher
