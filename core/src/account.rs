@@ -31,8 +31,9 @@ pub fn check_account_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Contact handles (registry contact ids) for the four roles.
+/// Contact handles (registry contact ids) for the four roles. Unknown roles are refused.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Contacts {
     /// Registrant.
     pub owner: Option<crate::key::Key>,

@@ -90,8 +90,10 @@ pub struct Allocation {
     pub at: DateTime<Utc>,
 }
 
-/// A request to place a backorder.
+/// A request to place a backorder. A field it does not have is refused, not ignored: a host
+/// that sends `price` believing it sets one must hear that it does not.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlaceBackorder {
     /// The customer.
     pub account: String,

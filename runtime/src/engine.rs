@@ -22,8 +22,9 @@ use crate::registry::SimulatedRegistry;
 
 pub use backorder_core::ledger::StatementLine;
 
-/// A new customer account.
+/// A new customer account. Unknown fields are refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// The host's id for the customer (1-64 printable ASCII characters, not starting with `@`).
     pub id: String,
