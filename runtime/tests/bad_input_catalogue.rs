@@ -126,6 +126,9 @@ fn every_command_api_case_is_answered_with_its_code_and_changes_nothing() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// A hostile EPP document: its name, its bytes, and the error it must get.
+type EppCase = (&'static str, Vec<u8>, fn(&EppError) -> bool);
+
 /// Hostile EPP: what a registry (or something pretending to be one) could send.
 #[test]
 fn every_epp_case_is_refused_with_its_error() {
@@ -134,7 +137,7 @@ fn every_epp_case_is_refused_with_its_error() {
         "<a>".repeat(200),
         "</a>".repeat(200)
     );
-    let cases: Vec<(&str, Vec<u8>, fn(&EppError) -> bool)> = vec![
+    let cases: Vec<EppCase> = vec![
         ("billion laughs", br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><epp xmlns="urn:ietf:params:xml:ns:epp-1.0">&lol2;</epp>"#.to_vec(), |e| matches!(e, EppError::Entity(_))),
         ("external entity", br#"<!DOCTYPE epp [<!ENTITY x SYSTEM "file:///etc/passwd">]><epp xmlns="urn:ietf:params:xml:ns:epp-1.0"><hello/></epp>"#.to_vec(), |e| matches!(e, EppError::Entity(_))),
         ("undefined entity", br#"<epp xmlns="urn:ietf:params:xml:ns:epp-1.0">&x;</epp>"#.to_vec(), |e| matches!(e, EppError::Entity(_) | EppError::Malformed(_))),
