@@ -22,7 +22,7 @@ pub const MAX_KEYWORDS: usize = 20;
 
 /// What a customer asks to be alerted about.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct NewSubscription {
     /// The account subscribing.
     pub account: String,

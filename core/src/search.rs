@@ -72,9 +72,10 @@ pub enum OrderBy {
 /// The longest page a search returns.
 pub const MAX_LIMIT: u32 = 100_000;
 
-/// A catalog search. Every filter left empty matches everything.
+/// A catalog search. Every filter left empty matches everything; a field it does not have (a
+/// misspelt filter) is refused rather than searching without it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SearchQuery {
     /// Keywords (1-63 characters each, at most 20).
     pub keywords: Vec<String>,
