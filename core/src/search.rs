@@ -196,18 +196,25 @@ struct Prepared {
     label_regex: Option<regex::Regex>,
 }
 
-/// Compiles a query's regular expression, within the caps every search applies.
-fn compile(r: &str, what: &str) -> Result<regex::Regex> {
+/// Compiles a caller's regular expression within the caps every search applies (1,000
+/// characters, 1 MiB compiled); `what` names it in the error. The command API's `DOMAINREGEX`
+/// uses the same, case-insensitive.
+pub(crate) fn compile_with(r: &str, what: &str, case_insensitive: bool) -> Result<regex::Regex> {
     if r.len() > 1000 {
         return Err(Error::InvalidArgument(format!(
             "{what} must be at most 1000 characters"
         )));
     }
     regex::RegexBuilder::new(r)
+        .case_insensitive(case_insensitive)
         .size_limit(1 << 20)
         .dfa_size_limit(1 << 20)
         .build()
         .map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
+}
+
+fn compile(r: &str, what: &str) -> Result<regex::Regex> {
+    compile_with(r, what, false)
 }
 
 fn prepare(q: &SearchQuery) -> Result<Prepared> {

@@ -11,7 +11,6 @@
 //! `AddDomainApplication` for a new name per request. It prints requests per second, latency
 //! percentiles and the process's peak memory, and the SQLite/memory ratio.
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -293,7 +292,6 @@ fn measure(store: &str, a: &Args) -> Figures {
         .len() as u64;
     let c = a.connections;
     assert_eq!(placed, a.requests / c * c + a.requests / 20 / c * c);
-    let _ = std::io::stdout().flush();
     figures
 }
 

@@ -57,18 +57,7 @@ fn main() {
                 if seed.is_some() {
                     println!("{r:#?}");
                 }
-                total.steps += r.steps;
-                total.commands += r.commands;
-                total.refused += r.refused;
-                total.retries += r.retries;
-                total.crashes += r.crashes;
-                total.registry_faults += r.registry_faults;
-                total.late_outcomes += r.late_outcomes;
-                total.clock_jumps += r.clock_jumps;
-                total.moved_deletions += r.moved_deletions;
-                total.drops += r.drops;
-                total.caught += r.caught;
-                total.checks += r.checks;
+                total.absorb(&r);
             }
             Err(failure) => {
                 eprintln!("{failure}");

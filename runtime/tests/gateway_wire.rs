@@ -49,6 +49,14 @@ fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap()
 }
 
+/// An engine on the memory store with its clock stopped at [`start_time`].
+fn manual_engine() -> Engine {
+    Engine::builder()
+        .clock(ManualClock::new(start_time()))
+        .build()
+        .unwrap()
+}
+
 /// A registry that works every drop on its own time, as the EPP catcher does: the backorders
 /// stay PROCESSING until the test records the outcome.
 struct Underway;
@@ -287,10 +295,7 @@ fn the_seed_request_places_a_backorder_that_status_follows_to_its_end() {
 
 #[test]
 fn a_thousand_applications_page_a_hundred_at_a_time_each_row_once() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     let server = Server::start(engine);
     let mut placed = BTreeSet::new();
     for i in 0..1000 {
@@ -384,10 +389,7 @@ fn without_runtime(text: &str) -> String {
 
 #[test]
 fn credentials_sessions_and_sub_users_are_enforced() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     let server = Server::start(engine);
     let mut c = server.conn();
     let add = "command=AddDomainApplication&class=BACKORDER&domain=john.com";
@@ -496,10 +498,7 @@ fn credentials_sessions_and_sub_users_are_enforced() {
 
 #[test]
 fn bad_requests_are_refused_and_change_nothing() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     let server = Server::start(engine);
     let mut c = server.conn();
     let cases: Vec<(String, Code)> = vec![
@@ -611,10 +610,7 @@ fn bad_requests_are_refused_and_change_nothing() {
 
 #[test]
 fn the_pending_delete_list_is_searched_with_hexonets_filters() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     for (name, days) in [
         ("car-shop.com", 3),
         ("cars.net", 4),
@@ -749,10 +745,7 @@ fn a_contested_name_goes_to_auction_bid_won_and_paid_over_the_wire() {
 
 #[test]
 fn concurrent_clients_each_get_their_own_answers() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     let server = Server::start(engine);
     let addr = server.addr;
     let threads: Vec<_> = (0..8)
@@ -802,10 +795,7 @@ fn the_documented_code_table_is_every_code_the_api_answers() {
 
 #[test]
 fn applications_are_modified_listed_wide_and_deleted() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     let server = Server::start(engine);
     let mut c = server.conn();
     // A multi-line s_command with numbered keys, as the SDKs send it.
@@ -979,10 +969,7 @@ fn served_with_run_the_engine_ticks_and_status_moves_on_its_own() {
 
 #[test]
 fn an_exclusive_name_is_paid_first_come_over_the_wire() {
-    let engine = Engine::builder()
-        .clock(ManualClock::new(start_time()))
-        .build()
-        .unwrap();
+    let engine = manual_engine();
     engine
         .add_pending_deletion("first.biz", start_time() + Duration::days(2))
         .unwrap();

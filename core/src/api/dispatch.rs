@@ -55,6 +55,8 @@ pub trait Backend {
     fn start_session(&self, caller: &Caller, idle_secs: u32, max_secs: u32) -> Result<Secret>;
     /// Ends the caller's session (the one the request came with).
     fn end_session(&self, caller: &Caller) -> Result<()>;
+    /// The account's sub-users at every depth, for lists with `USERDEPTH` `SUBUSER` or `ALL`.
+    fn sub_users(&self, account: &str) -> Vec<String>;
 }
 
 /// Who a request runs for, once the gateway has authenticated it.
@@ -66,8 +68,6 @@ pub struct Caller {
     pub account: String,
     /// The session the request came with, if any.
     pub session: Option<Secret>,
-    /// The account's sub-users (and theirs), for lists with `USERDEPTH` `SUBUSER` or `ALL`.
-    pub sub_users: Vec<String>,
 }
 
 /// Runs `command` for `caller` and answers. An error from the engine becomes its code
@@ -105,8 +105,8 @@ fn run(backend: &dyn Backend, caller: &Caller, command: &Command) -> Result<Resp
                 all.extend(backend.backorders(account)?);
             }
             if q.depth != UserDepth::SelfOnly {
-                for sub in &caller.sub_users {
-                    all.extend(backend.backorders(sub)?);
+                for sub in backend.sub_users(account) {
+                    all.extend(backend.backorders(&sub)?);
                 }
             }
             let mut defaults = std::collections::BTreeMap::new();
@@ -445,10 +445,6 @@ fn glob(pattern: &[char], text: &[char]) -> bool {
     pattern[p..].iter().all(|c| *c == '*')
 }
 
-/// The longest `DOMAINREGEX` accepted, and the compiled size it may reach.
-const MAX_REGEX_CHARS: usize = 1000;
-const MAX_REGEX_BYTES: usize = 1 << 20;
-
 fn application_list(
     mut all: Vec<Backorder>,
     defaults: &std::collections::BTreeMap<String, Contacts>,
@@ -458,27 +454,14 @@ fn application_list(
         Some(d) => b.contacts.or(d),
         None => b.contacts.clone(),
     };
-    let regex = match &q.domain_regex {
+    let regex = match q
+        .domain_regex
+        .as_deref()
+        .map(|re| crate::search::compile_with(re, "DOMAINREGEX", true))
+    {
         None => None,
-        Some(re) if re.chars().count() > MAX_REGEX_CHARS => {
-            return refuse(
-                Code::InvalidSyntax,
-                format!("DOMAINREGEX is longer than {MAX_REGEX_CHARS} characters"),
-            )
-        }
-        Some(re) => match regex::RegexBuilder::new(re)
-            .case_insensitive(true)
-            .size_limit(MAX_REGEX_BYTES)
-            .build()
-        {
-            Ok(r) => Some(r),
-            Err(e) => {
-                return refuse(
-                    Code::InvalidSyntax,
-                    format!("DOMAINREGEX does not compile: {e}"),
-                )
-            }
-        },
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return refuse(Code::InvalidSyntax, e.to_string()),
     };
     let chars = |s: &str| s.chars().collect::<Vec<char>>();
     let domains: Vec<Vec<char>> = q.domains.iter().map(|d| chars(d)).collect();

@@ -148,13 +148,6 @@ impl Gateway {
             Ok(c) => c,
             Err(refusal) => return refusal.response(),
         };
-        let caller = match command {
-            Command::QueryDomainApplicationList(_) => Caller {
-                sub_users: self.accounts.sub_users(&caller.account),
-                ..caller
-            },
-            _ => caller,
-        };
         api::execute(&EngineBackend { gateway: self }, &caller, &command)
     }
 
@@ -199,7 +192,6 @@ impl Gateway {
             login,
             account,
             session: session.cloned(),
-            sub_users: Vec::new(),
         })
     }
 }
@@ -285,6 +277,10 @@ impl Backend for EngineBackend<'_> {
             Duration::from_secs(idle_secs.into()),
             Duration::from_secs(max_secs.into()),
         )
+    }
+
+    fn sub_users(&self, account: &str) -> Vec<String> {
+        self.gateway.accounts.sub_users(account)
     }
 
     fn end_session(&self, caller: &Caller) -> Result<()> {
