@@ -275,16 +275,20 @@ pub fn paged<T>(
 }
 
 /// Runs `f` in one transaction: commits on `Ok`, rolls back on `Err` (leaving nothing changed).
+/// A commit that fails is rolled back too, so no transaction is left open behind an error.
 pub fn in_transaction<S: Store + ?Sized, T>(
     store: &mut S,
     f: impl FnOnce(&mut S) -> Result<T>,
 ) -> Result<T> {
     store.begin()?;
     match f(store) {
-        Ok(v) => {
-            store.commit()?;
-            Ok(v)
-        }
+        Ok(v) => match store.commit() {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = store.rollback();
+                Err(e)
+            }
+        },
         Err(e) => {
             store.rollback()?;
             Err(e)

@@ -8,6 +8,7 @@
 //! cargo run --release --example simulate -- --seeds 5000 --steps 400
 //! ```
 
+mod store_faults;
 mod world;
 
 use std::time::Instant;
@@ -68,7 +69,7 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{} seeds in {:.1} s: {} steps, {} commands ({} refused, {} retried), {} crashes, {} registry faults, {} late outcomes, {} clock jumps, {} deletions moved, {} drops ({} caught), {} invariant checks: all held",
+        "{} seeds in {:.1} s: {} steps, {} commands ({} refused, {} retried), {} crashes, {} power cuts in transactions ({} after a durable commit), {} store I/O errors, {} registry faults, {} late outcomes, {} clock jumps, {} clock steps back, {} deletions moved, {} drops ({} caught), {} invariant checks: all held",
         list.len(),
         started.elapsed().as_secs_f64(),
         total.steps,
@@ -76,9 +77,13 @@ fn main() {
         total.refused,
         total.retries,
         total.crashes,
+        total.power_cuts,
+        total.cuts_after_commit,
+        total.store_faults,
         total.registry_faults,
         total.late_outcomes,
         total.clock_jumps,
+        total.clock_steps_back,
         total.moved_deletions,
         total.drops,
         total.caught,

@@ -4,8 +4,11 @@
 //! names in auction zones (`com`, `net`) and exclusive ones (`info`, `biz`) dropping over the next
 //! days, more names listed as the run goes. Each step draws from: fund, place, cancel, modify,
 //! pay, bid, a retry of an earlier keyed request (duplicated, and out of order), the clock moving
-//! minutes or hours, a clock jump of days, a deletion moved earlier or later, and (on SQLite) the
-//! process crashing and the store reopening. The registry is this file's own: competitors take
+//! minutes or hours, a clock jump of days, the host's clock stepped back (an NTP correction), a
+//! deletion moved earlier or later, and (on SQLite) the process crashing and the store reopening.
+//! Store faults land inside transactions (see `store_faults.rs`): on SQLite a power cut at any
+//! store call, the commit itself included (before or after it is durable), then a restart; in
+//! memory an I/O error on one call, which the engine must roll back cleanly. The registry is this file's own: competitors take
 //! names, registries time out, disconnect, answer error codes, price names premium, let names
 //! drop late, or work a drop on their own time and answer much later.
 //!
@@ -29,6 +32,8 @@ use backorder::{
     PlaceBackorder, Status,
 };
 use backorder_core::{CatchProgress, DropJob, Registry};
+
+use crate::store_faults::{self, FaultState, Faults, FaultyStore, StoreFault};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 
@@ -73,6 +78,14 @@ pub struct Report {
     pub late_outcomes: u64,
     /// Clock jumps of days.
     pub clock_jumps: u64,
+    /// The host's clock stepped back by minutes.
+    pub clock_steps_back: u64,
+    /// Store calls failed by an injected I/O error (memory).
+    pub store_faults: u64,
+    /// Power cuts inside a transaction, each followed by a restart (SQLite).
+    pub power_cuts: u64,
+    /// Of those, cuts after a commit was durable but before the caller heard.
+    pub cuts_after_commit: u64,
     /// Deletions moved earlier or later.
     pub moved_deletions: u64,
     /// Drops worked.
@@ -94,6 +107,10 @@ impl Report {
         self.registry_faults += other.registry_faults;
         self.late_outcomes += other.late_outcomes;
         self.clock_jumps += other.clock_jumps;
+        self.clock_steps_back += other.clock_steps_back;
+        self.store_faults += other.store_faults;
+        self.power_cuts += other.power_cuts;
+        self.cuts_after_commit += other.cuts_after_commit;
         self.moved_deletions += other.moved_deletions;
         self.drops += other.drops;
         self.caught += other.caught;
@@ -228,6 +245,9 @@ struct World {
     rng: SplitMix64,
     clock: ManualClock,
     registry: Arc<Mutex<RegistryState>>,
+    faults: Faults,
+    /// Injected store errors the engine answered (each answer is counted once).
+    faults_answered: u64,
     engine: Option<Engine>,
     report: Report,
     keyed: Vec<Keyed>,
@@ -249,8 +269,9 @@ impl World {
                 dir.join(format!("sim-{}.db", self.config.seed)).display()
             ),
         };
+        let store = backorder::open_store(&url).map_err(|e| format!("opening {url}: {e}"))?;
         Engine::builder()
-            .url(&url)
+            .store(Box::new(FaultyStore::new(store, self.faults.clone())))
             .clock(self.clock.clone())
             .seed(self.config.seed)
             .registry(Box::new(FaultyRegistry(self.registry.clone())))
@@ -270,11 +291,16 @@ impl World {
         }
     }
 
-    /// A command's result: refusals are counted; `INTERNAL` and `STORE` are failures.
+    /// A command's result: refusals are counted; `INTERNAL` and `STORE` are failures, but for
+    /// the one `STORE` answer an injected I/O error earns, and any while the power is cut.
     fn judge<T>(&mut self, what: &str, r: backorder::Result<T>) -> Result<Option<T>, Failure> {
         self.report.commands += 1;
         match r {
             Ok(v) => Ok(Some(v)),
+            Err(e) if e.code() == ErrorCode::Store && self.injected_fault_answered() => {
+                self.report.refused += 1;
+                Ok(None)
+            }
             Err(e) if matches!(e.code(), ErrorCode::Internal | ErrorCode::Store) => {
                 Err(self.fail(format!("{what}: {e}")))
             }
@@ -283,6 +309,17 @@ impl World {
                 Ok(None)
             }
         }
+    }
+
+    /// True (once per transient fault) when a `STORE` error is the injected fault's.
+    fn injected_fault_answered(&mut self) -> bool {
+        let mut s = store_faults::lock(&self.faults);
+        let ours = s.power_cut || std::mem::take(&mut s.transient_fired);
+        drop(s);
+        if ours {
+            self.faults_answered += 1;
+        }
+        ours
     }
 
     fn pick<T: Copy>(&mut self, items: &[T]) -> T {
@@ -331,11 +368,20 @@ impl World {
     }
 
     fn tick(&mut self) -> Result<(), Failure> {
-        let report = self
-            .engine()
-            .tick()
-            .map_err(|e| self.fail(format!("tick: {e}")))?;
-        if !report.errors.is_empty() {
+        let report = match self.engine().tick() {
+            Ok(report) => report,
+            Err(e) if e.code() == ErrorCode::Store && self.injected_fault_answered() => {
+                return Ok(());
+            }
+            Err(e) => return Err(self.fail(format!("tick: {e}"))),
+        };
+        // A tick goes on past a step that failed: the injected fault may be one of them (any
+        // number once the power is cut), nothing else may.
+        let injected = |e: &String| e.contains("injected fault");
+        let ours = report.errors.iter().filter(|e| injected(e)).count();
+        let others: Vec<&String> = report.errors.iter().filter(|e| !injected(e)).collect();
+        let allowed = ours == 0 || ours == 1 || store_faults::lock(&self.faults).power_cut;
+        if !others.is_empty() || !allowed || (ours > 0 && !self.injected_fault_answered()) {
             return Err(self.fail(format!("tick step errors: {:?}", report.errors)));
         }
         self.report.drops += report.drops;
@@ -359,12 +405,104 @@ impl World {
             s.underway = keep;
             due
         };
-        for (job, outcome) in due {
+        let mut due = due.into_iter();
+        while let Some((job, outcome)) = due.next() {
+            let answered = self.faults_answered;
             let r = self
                 .engine()
                 .record_catch(job.domain.as_str(), job.drop_at, &outcome);
             self.judge("record_catch", r)?;
+            if self.faults_answered != answered {
+                // The engine never heard: the registry tells again, later.
+                let mut s = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+                s.underway.push((job, outcome));
+                s.underway.extend(due);
+                break;
+            }
             self.report.late_outcomes += 1;
+        }
+        Ok(())
+    }
+
+    /// After a power cut: the host restarts on the same file, then sends again what got no
+    /// answer.
+    fn restart_after_cut(&mut self, keyed_before: usize) -> Result<(), Failure> {
+        self.report.power_cuts += 1;
+        let after_commit = store_faults::lock(&self.faults).cut_after_commit;
+        if after_commit {
+            self.report.cuts_after_commit += 1;
+        }
+        *store_faults::lock(&self.faults) = FaultState::default();
+        self.crash()?;
+        self.report.crashes -= 1; // counted as a power cut
+        self.resend_unanswered(keyed_before)
+    }
+
+    /// Sends again each keyed request of this step that got no answer (at most one, the one the
+    /// fault hit), as a host does after an error: it must now answer for good, and as the
+    /// request's first use did when that was committed after all.
+    fn resend_unanswered(&mut self, keyed_before: usize) -> Result<(), Failure> {
+        for i in keyed_before..self.keyed.len() {
+            let request = self.keyed[i].clone();
+            let answer = match request {
+                Keyed::Fund {
+                    account,
+                    amount,
+                    key,
+                    first: None,
+                } => {
+                    let r = self.engine().fund(&account, amount, &key);
+                    self.judge("fund after restart", r)?.map(|t| Keyed::Fund {
+                        account,
+                        amount,
+                        key,
+                        first: Some(t.id),
+                    })
+                }
+                Keyed::Place { req, first: None } => {
+                    let r = self.engine().place_backorder(req.clone());
+                    self.judge("place after restart", r)?.map(|b| {
+                        self.backorders.push((req.account.clone(), b.id));
+                        Keyed::Place {
+                            req,
+                            first: Some(b.id),
+                        }
+                    })
+                }
+                Keyed::Cancel {
+                    account,
+                    id,
+                    key,
+                    first: None,
+                } => {
+                    let r = self.engine().cancel_backorder_once(&account, id, &key);
+                    self.judge("cancel after restart", r)?
+                        .map(|b| Keyed::Cancel {
+                            account,
+                            id,
+                            key,
+                            first: Some(b.status),
+                        })
+                }
+                Keyed::Pay {
+                    account,
+                    id,
+                    key,
+                    first: None,
+                } => {
+                    let r = self.engine().pay_once(&account, id, &key);
+                    self.judge("pay after restart", r)?.map(|b| Keyed::Pay {
+                        account,
+                        id,
+                        key,
+                        first: Some(b.status),
+                    })
+                }
+                _ => None,
+            };
+            if let Some(answered) = answer {
+                self.keyed[i] = answered;
+            }
         }
         Ok(())
     }
@@ -373,13 +511,27 @@ impl World {
         if !matches!(self.config.store, StoreKind::Sqlite(_)) {
             return Ok(());
         }
-        // The process is gone between two commits. (The engine is dropped, which releases the
-        // store's one-process lock as the kernel would; `scripts/test` kills real processes with
-        // SIGKILL mid-run in the drop-day resume check.)
+        // The process is gone between two commits, or (after a power cut) in the middle of a
+        // transaction. The engine is dropped, which releases the store's one-process lock as the
+        // kernel would; `scripts/test` also kills real processes with SIGKILL mid-run in the
+        // drop-day resume check.
         drop(self.engine.take());
-        self.engine = Some(self.open_engine().map_err(|e| self.fail(e))?);
         self.report.crashes += 1;
-        Ok(())
+        loop {
+            match self.open_engine() {
+                Ok(engine) => {
+                    self.engine = Some(engine);
+                    return Ok(());
+                }
+                // The power went again while the engine opened and finished what the last
+                // process left half-done: start once more.
+                Err(_) if store_faults::lock(&self.faults).power_cut => {
+                    self.report.power_cuts += 1;
+                    *store_faults::lock(&self.faults) = FaultState::default();
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
     }
 
     fn retry(&mut self) -> Result<(), Failure> {
@@ -389,6 +541,9 @@ impl World {
         let i = self.rng.below(self.keyed.len() as u64) as usize;
         let request = self.keyed[i].clone();
         self.report.retries += 1;
+        let answered = self.faults_answered;
+        // An injected fault's answer is no answer: the comparisons below skip it.
+        let heard = |w: &World| w.faults_answered == answered;
         match request {
             Keyed::Fund {
                 account,
@@ -398,7 +553,7 @@ impl World {
             } => {
                 let r = self.engine().fund(&account, amount, &key);
                 let again = self.judge("fund retry", r)?.map(|t| t.id);
-                if first.is_some() && again != first {
+                if first.is_some() && again != first && heard(self) {
                     return Err(self.fail(format!(
                         "fund {key} retried: first {first:?}, again {again:?}"
                     )));
@@ -407,7 +562,7 @@ impl World {
             Keyed::Place { req, first } => {
                 let r = self.engine().place_backorder(req.clone());
                 let again = self.judge("place retry", r)?.map(|b| b.id);
-                if first.is_some() && again != first {
+                if first.is_some() && again != first && heard(self) {
                     return Err(self.fail(format!(
                         "place {:?} retried: first {first:?}, again {again:?}",
                         req.idempotency_key
@@ -422,7 +577,7 @@ impl World {
             } => {
                 let r = self.engine().cancel_backorder_once(&account, id, &key);
                 let again = self.judge("cancel retry", r)?;
-                if first.is_some() && again.is_none() {
+                if first.is_some() && again.is_none() && heard(self) {
                     return Err(self.fail(format!("cancel {key} succeeded once, then was refused")));
                 }
             }
@@ -434,7 +589,7 @@ impl World {
             } => {
                 let r = self.engine().pay_once(&account, id, &key);
                 let again = self.judge("pay retry", r)?;
-                if first.is_some() && again.is_none() {
+                if first.is_some() && again.is_none() && heard(self) {
                     return Err(self.fail(format!("pay {key} succeeded once, then was refused")));
                 }
             }
@@ -442,9 +597,12 @@ impl World {
         Ok(())
     }
 
-    fn step_once(&mut self) -> Result<(), Failure> {
+    /// One step. Returns whether it was one engine operation (one transaction), after which an
+    /// injected I/O error must leave everything as it was.
+    fn step_once(&mut self) -> Result<bool, Failure> {
         let crashes = matches!(self.config.store, StoreKind::Sqlite(_));
         let roll = self.rng.below(100);
+        let single = roll < 66 || (89..=91).contains(&roll) || roll >= 98;
         match roll {
             0..=9 => {
                 let account = self.pick(&ACCOUNTS);
@@ -542,6 +700,14 @@ impl World {
                 }
             }
             58..=65 => self.retry()?,
+            66..=84 if self.rng.chance(80) => {
+                // The host's clock is stepped back (an NTP correction); the engine goes on.
+                self.report.clock_steps_back += 1;
+                let minutes = 1 + self.rng.below(90) as i64;
+                self.clock
+                    .set(self.clock.now() - Duration::minutes(minutes));
+                self.tick()?;
+            }
             66..=84 => {
                 let minutes = 5 + self.rng.below(60 * 12) as i64;
                 self.clock
@@ -564,13 +730,85 @@ impl World {
                 self.report.moved_deletions += 1;
             }
             92..=94 => self.late_outcomes(false)?,
-            95..=97 if crashes => self.crash()?,
+            95..=96 if crashes => self.crash()?,
+            97 => {
+                // A fault inside one of the next store calls, wherever it lands.
+                let after = 1 + self.rng.below(150);
+                let fault = if crashes {
+                    StoreFault::PowerCut {
+                        after,
+                        durable_commit: self.rng.chance(500),
+                    }
+                } else {
+                    StoreFault::Transient { after }
+                };
+                store_faults::lock(&self.faults).armed = Some((fault, 0));
+            }
             _ => {
                 let name = self.pick(&NAMES[12..]);
                 self.list(name)?;
             }
         }
+        Ok(single)
+    }
+
+    /// Runs a step with store faults counting, then deals with any that fired: a power cut
+    /// restarts the host; an I/O error must have been answered as `STORE`, and after a
+    /// one-operation step must have left every record a host can read as it was.
+    fn step_with_faults(&mut self) -> Result<(), Failure> {
+        let armed = store_faults::lock(&self.faults).armed.is_some();
+        let before = if armed && !matches!(self.config.store, StoreKind::Sqlite(_)) {
+            Some(self.snapshot()?)
+        } else {
+            None
+        };
+        let keyed_before = self.keyed.len();
+        let answered = self.faults_answered;
+        store_faults::lock(&self.faults).counting = true;
+        let outcome = self.step_once();
+        store_faults::lock(&self.faults).counting = false;
+        let single = outcome?;
+        let (cut, unanswered) = {
+            let s = store_faults::lock(&self.faults);
+            (s.power_cut, s.transient_fired)
+        };
+        if cut {
+            return self.restart_after_cut(keyed_before);
+        }
+        if unanswered {
+            return Err(self.fail("an injected store error was never answered as STORE"));
+        }
+        if self.faults_answered != answered {
+            self.report.store_faults += 1;
+            if single {
+                if let Some(before) = before {
+                    let after = self.snapshot()?;
+                    if after != before {
+                        return Err(self.fail(format!(
+                            "an operation failed by an injected I/O error left changes:\nbefore {before}\nafter  {after}"
+                        )));
+                    }
+                }
+            }
+            self.resend_unanswered(keyed_before)?;
+        }
         Ok(())
+    }
+
+    /// Everything a host can read about every account: balances, backorders, statements.
+    fn snapshot(&self) -> Result<String, Failure> {
+        let mut out = String::new();
+        for account in ACCOUNTS {
+            let e = self.engine();
+            let read = |what: &str, r: String| format!("{account} {what}: {r}\n");
+            out += &read("balance", format!("{:?}", e.balance(account)));
+            out += &read("backorders", format!("{:?}", e.backorders(account)));
+            out += &read(
+                "statement",
+                format!("{:?}", e.statement(account, 0, u32::MAX)),
+            );
+        }
+        Ok(out)
     }
 
     /// The auditor's verdict and this file's own checks, through the public API.
@@ -660,6 +898,8 @@ pub fn run(config: &Config) -> Result<Report, Failure> {
         config: config.clone(),
         rng: SplitMix64::new(config.seed),
         clock: ManualClock::new(start()),
+        faults: Faults::default(),
+        faults_answered: 0,
         registry: Arc::new(Mutex::new(RegistryState {
             rng: SplitMix64::new(config.seed ^ 0x5151_5151),
             underway: Vec::new(),
@@ -679,7 +919,7 @@ pub fn run(config: &Config) -> Result<Report, Failure> {
     world.check()?;
     for step in 1..=config.steps as u64 {
         world.step = step;
-        world.step_once()?;
+        world.step_with_faults()?;
         world.check()?;
     }
     // The clock runs out: every late outcome arrives, every window, auction and deadline passes.

@@ -348,10 +348,16 @@ impl Engine {
         store.begin()?;
         let outcome = catch_unwind(AssertUnwindSafe(|| f(store, policies, now, auth_codes)));
         match outcome {
-            Ok(Ok(v)) => {
-                store.commit()?;
-                Ok(v)
-            }
+            Ok(Ok(v)) => match store.commit() {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    // A failed COMMIT may leave the transaction open (SQLite does on a busy or
+                    // full disk): end it, or every later BEGIN fails and the engine is wedged
+                    // until restarted. Found by the simulation's injected store faults.
+                    let _ = store.rollback();
+                    Err(e)
+                }
+            },
             Ok(Err(e)) => {
                 store.rollback()?;
                 Err(e)

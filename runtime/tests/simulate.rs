@@ -2,6 +2,9 @@
 //! in a debug build, and the same seed twice to the same report; `scripts/test` runs 500 seeds of
 //! the release build.
 
+#[path = "../../examples/simulate/store_faults.rs"]
+mod store_faults;
+
 #[path = "../../examples/simulate/world.rs"]
 #[allow(dead_code)]
 mod world;
@@ -19,7 +22,7 @@ fn store(seed: u64, dir: &std::path::Path) -> StoreKind {
 #[test]
 fn every_invariant_holds_under_faults_for_each_seed() {
     let dir = std::env::temp_dir().join(format!("backorder-simulate-test-{}", std::process::id()));
-    let mut crashes = 0;
+    let mut total = world::Report::default();
     for seed in 1000..1030 {
         let config = Config {
             seed,
@@ -27,15 +30,23 @@ fn every_invariant_holds_under_faults_for_each_seed() {
             store: store(seed, &dir),
         };
         match run(&config) {
-            Ok(r) => crashes += r.crashes,
+            Ok(r) => total.absorb(&r),
             Err(failure) => panic!("{failure}"),
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // The faults were really injected, not merely possible.
     assert!(
-        crashes > 0,
-        "the SQLite seeds crashed and reopened the store"
+        total.crashes > 0,
+        "SQLite seeds crash and reopen: {total:?}"
     );
+    assert!(
+        total.power_cuts > 0,
+        "power cuts inside transactions: {total:?}"
+    );
+    assert!(total.store_faults > 0, "store I/O errors: {total:?}");
+    assert!(total.clock_steps_back > 0, "clock steps back: {total:?}");
+    assert!(total.registry_faults > 0, "registry faults: {total:?}");
 }
 
 #[test]
