@@ -56,9 +56,7 @@ pub(crate) unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, E
 /// # Safety
 /// As [`text`].
 pub(crate) unsafe fn amount(p: *const c_char, name: &str) -> Result<Decimal, Error> {
-    let s = text(p, name)?;
-    Decimal::from_str_exact(s.trim())
-        .map_err(|e| Error::InvalidAmount(format!("{name} '{}': {e}", cut(s))))
+    engine::calls::parse_amount(text(p, name)?, name)
 }
 
 /// An optional text argument: NULL is `None`.
@@ -132,9 +130,4 @@ pub(crate) unsafe fn write_text(
         .map_err(|e| Error::Internal(format!("result has a NUL: {e}")))?;
     *out = c.into_raw();
     Ok(())
-}
-
-/// At most 80 characters of a caller's text, for messages.
-fn cut(s: &str) -> String {
-    s.chars().take(80).collect()
 }

@@ -99,6 +99,31 @@ fn arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, 
     serde_json::from_value(value).map_err(|e| invalid(format!("{name}: {e}")))
 }
 
+/// A decimal amount given as text (`"49.00"`, surrounding spaces ignored), or
+/// [`Error::InvalidAmount`] when the text is not one. The JSON call surface and the C ABI both
+/// read amounts with it, so `"ten"` is refused alike everywhere.
+///
+/// ```
+/// use backorder::calls::parse_amount;
+/// assert_eq!(parse_amount(" 49.00", "amount").unwrap().to_string(), "49.00");
+/// assert_eq!(parse_amount("ten", "amount").unwrap_err().code().as_str(), "INVALID_AMOUNT");
+/// ```
+pub fn parse_amount(text: &str, name: &str) -> Result<Decimal, Error> {
+    Decimal::from_str_exact(text.trim()).map_err(|e| {
+        let shown: String = text.chars().take(80).collect();
+        Error::InvalidAmount(format!("{name} '{shown}': {e}"))
+    })
+}
+
+/// An amount argument: decimal text (see [`parse_amount`]). A number is refused as the wrong
+/// type ([`Error::InvalidArgument`]): a JSON number is a float to most hosts' encoders.
+fn amount_arg(args: &Map<String, Value>, name: &str) -> Result<Decimal, Error> {
+    match args.get(name) {
+        Some(Value::String(text)) => parse_amount(text, name),
+        _ => arg::<Decimal>(args, name),
+    }
+}
+
 /// A record from JSON text: [`Error::InvalidArgument`] naming what does not fit.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
     serde_json::from_str(text).map_err(|e| invalid(format!("not the expected JSON: {e}")))
@@ -161,11 +186,11 @@ impl JsonEngine {
                 encode(e.set_contacts(&account()?, arg::<Contacts>(&args, "contacts")?)?)
             }
             "set_outstanding" => {
-                encode(e.set_outstanding(&account()?, arg::<Decimal>(&args, "amount")?)?)
+                encode(e.set_outstanding(&account()?, amount_arg(&args, "amount")?)?)
             }
             "fund" => encode(e.fund(
                 &account()?,
-                arg::<Decimal>(&args, "amount")?,
+                amount_arg(&args, "amount")?,
                 &arg::<String>(&args, "idempotency_key")?,
             )?),
             "balance" => encode(e.balance(&account()?)?),
@@ -200,7 +225,7 @@ impl JsonEngine {
             }
             "pay" => encode(e.pay_with_key(&account()?, id()?, key()?.as_deref())?),
             "bid" => {
-                let max = arg::<Decimal>(&args, "max")?;
+                let max = amount_arg(&args, "max")?;
                 encode(e.bid_with_key(&account()?, id()?, max, key()?.as_deref())?)
             }
             "auction" => encode(e.auction(&account()?, id()?)?),
