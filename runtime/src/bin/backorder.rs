@@ -274,7 +274,7 @@ fn serve(args: ServeArgs) -> backorder::Result<()> {
         .map_err(|e| backorder::Error::Internal(e.to_string()))?;
     println!(
         "backorder: serving {logins} logins on http://{addr}/api/call.cgi (store {})",
-        args.db
+        backorder::store::redact_url(&args.db)
     );
     let mut options = RunOptions {
         tick: !args.no_tick,

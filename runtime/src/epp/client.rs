@@ -49,8 +49,9 @@ impl From<SessionError> for backorder_core::Error {
     }
 }
 
-/// How to reach the registry.
-#[derive(Clone, Debug)]
+/// How to reach the registry. `Debug` shows how many certificates there are, never the client's
+/// private key.
+#[derive(Clone)]
 pub enum Transport {
     /// TLS, the server's certificate verified against `roots` (DER: the registry's CA or its
     /// certificate; at least one, there is no way to turn verification off). `client` is the
@@ -103,6 +104,27 @@ impl SessionConfig {
             timeout: Duration::from_secs(10),
             max_frame: DEFAULT_MAX_FRAME,
             transaction_prefix: "BO".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Tls { roots, client } => f
+                .debug_struct("Tls")
+                .field("roots", &format_args!("{} certificates", roots.len()))
+                .field(
+                    "client",
+                    &match client {
+                        Some((chain, _key)) => {
+                            format!("{} certificates and a private key (***)", chain.len())
+                        }
+                        None => "none".to_string(),
+                    },
+                )
+                .finish(),
+            Transport::PlainTcp => f.write_str("PlainTcp"),
         }
     }
 }

@@ -42,3 +42,41 @@ pub fn open_store(url: &str) -> Result<Box<dyn Store>> {
         scheme.chars().take(20).collect::<String>()
     )))
 }
+
+/// A store URL with any password replaced by `***`, for messages and logs: the one in the user
+/// information and a `password=` parameter of the query (libpq's URLs take either).
+///
+/// ```
+/// assert_eq!(
+///     backorder::store::redact_url("postgres://bo:s3cret@db:5432/bo?password=s3cret"),
+///     "postgres://bo:***@db:5432/bo?password=***"
+/// );
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &base[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &base[..scheme + 3], user, &base[at..]),
+                None => base.to_string(),
+            }
+        }
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}

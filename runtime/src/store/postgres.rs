@@ -95,7 +95,7 @@ impl SqlStore<PostgresBackend> {
         let cannot = |e: &dyn std::fmt::Display| {
             Error::Store(format!(
                 "postgres: cannot connect to {}: {e}",
-                redact_password(url)
+                super::redact_url(url)
             ))
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -126,20 +126,6 @@ impl SqlStore<PostgresBackend> {
             })?;
         }
         store
-    }
-}
-
-/// The URL with any password replaced, for messages.
-fn redact_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
     }
 }
 
@@ -523,12 +509,16 @@ mod tests {
             "SELECT $1, '?' FROM t WHERE a = $12"
         );
         assert_eq!(
-            redact_password("postgres://bo:secret@127.0.0.1:5432/bo"),
+            crate::store::redact_url("postgres://bo:secret@127.0.0.1:5432/bo"),
             "postgres://bo:***@127.0.0.1:5432/bo"
         );
         assert_eq!(
-            redact_password("postgres://bo@127.0.0.1/bo"),
+            crate::store::redact_url("postgres://bo@127.0.0.1/bo"),
             "postgres://bo@127.0.0.1/bo"
+        );
+        assert_eq!(
+            crate::store::redact_url("postgres://bo@h/bo?sslmode=disable&PASSWORD=s3cret&x=@y"),
+            "postgres://bo@h/bo?sslmode=disable&PASSWORD=***&x=@y"
         );
     }
 }
