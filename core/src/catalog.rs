@@ -136,8 +136,10 @@ pub struct ImportReport {
     /// Keyword alerts raised for the names added (set by the engine).
     pub alerts: u64,
     /// Lines refused, with their numbers and reasons: unreadable lines, zones not offered, names
-    /// listed twice.
+    /// listed twice; at most [`crate::droplist::MAX_BAD_LINES`], the earliest in file order.
     pub bad_lines: Vec<crate::droplist::BadLine>,
+    /// Every line refused, those `bad_lines` leaves out included.
+    pub bad_line_count: u64,
     /// The names added (or listed again), for alert matching.
     #[serde(skip)]
     pub new_names: Vec<DomainName>,
@@ -161,12 +163,13 @@ pub fn import<S: Store + ?Sized>(
     if list.entries.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "the deletion list has no readable name ({} bad lines)",
-            list.bad_lines.len()
+            list.bad_line_count
         )));
     }
     let mut report = ImportReport {
         format: Some(list.format),
         bad_lines: list.bad_lines.clone(),
+        bad_line_count: list.bad_line_count,
         ..ImportReport::default()
     };
     // The line each name was first read on, to report repeats and find the missing ones.
@@ -176,6 +179,7 @@ pub fn import<S: Store + ?Sized>(
     for e in &list.entries {
         let slot = match seen.entry(e.domain.clone()) {
             std::collections::hash_map::Entry::Occupied(first) => {
+                report.bad_line_count += 1;
                 report.bad_lines.push(BadLine {
                     line: e.line,
                     reason: format!(
@@ -190,6 +194,7 @@ pub fn import<S: Store + ?Sized>(
             std::collections::hash_map::Entry::Vacant(slot) => slot,
         };
         let Ok(policy) = policies.get(e.domain.zone()) else {
+            report.bad_line_count += 1;
             report.bad_lines.push(BadLine {
                 line: e.line,
                 reason: format!("zone '{}' is not offered", e.domain.zone()),
@@ -219,6 +224,7 @@ pub fn import<S: Store + ?Sized>(
         }
     }
     report.bad_lines.sort_by_key(|b| b.line);
+    report.bad_lines.truncate(crate::droplist::MAX_BAD_LINES);
     // Every listed entry is one of this list's names (read, added or moved) unless the store lists
     // more: only then is it worth looking for the missing ones.
     let listed_now = report.added + report.moved + report.unchanged;

@@ -66,6 +66,11 @@ pub struct BadLine {
     pub text: String,
 }
 
+/// How many bad lines a list's reading keeps with their number, reason and text; past it they
+/// are only counted. A hostile or broken file of short bad lines would otherwise take a hundred
+/// times its own size in memory.
+pub const MAX_BAD_LINES: usize = 10_000;
+
 /// A parsed list: the good lines and the bad ones.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedList {
@@ -73,8 +78,10 @@ pub struct ParsedList {
     pub format: ListFormat,
     /// The names read, in file order.
     pub entries: Vec<ListedName>,
-    /// The lines refused, in file order.
+    /// The first [`MAX_BAD_LINES`] lines refused, in file order.
     pub bad_lines: Vec<BadLine>,
+    /// Every line refused, those past [`MAX_BAD_LINES`] included.
+    pub bad_line_count: u64,
 }
 
 /// Parses a deletion list; see the module documentation for the formats.
@@ -84,7 +91,7 @@ pub struct ParsedList {
 /// nothing is deleted, and resyncing against it would withdraw every name.
 pub fn parse(bytes: &[u8]) -> Result<ParsedList> {
     let layout = layout(bytes)?;
-    let (entries, bad_lines) = parse_body(
+    let (entries, bad_lines, bad_line_count) = parse_body(
         layout.format,
         &bytes[layout.body_start..],
         layout.body_first_line,
@@ -93,6 +100,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedList> {
         format: layout.format,
         entries,
         bad_lines,
+        bad_line_count,
     })
 }
 
@@ -158,14 +166,16 @@ fn skipped(l: &[u8]) -> bool {
     l.iter().all(u8::is_ascii_whitespace) || l.starts_with(b"#")
 }
 
-/// Reads lines of a list's body, the first of them numbered `first_line`.
+/// Reads lines of a list's body, the first of them numbered `first_line`: the names read, the
+/// first [`MAX_BAD_LINES`] bad lines, and how many bad lines there were in all.
 pub fn parse_body(
     format: ListFormat,
     body: &[u8],
     first_line: u64,
-) -> (Vec<ListedName>, Vec<BadLine>) {
+) -> (Vec<ListedName>, Vec<BadLine>, u64) {
     let mut entries = Vec::with_capacity(body.len() / 32);
     let mut bad = Vec::new();
+    let mut bad_count = 0u64;
     for (i, raw) in body.split(|b| *b == b'\n').enumerate() {
         let raw = trim_cr(raw);
         if skipped(raw) {
@@ -178,14 +188,20 @@ pub fn parse_body(
                 domain,
                 drop_at,
             }),
-            Err(reason) => bad.push(BadLine {
-                line: n,
-                reason,
-                text: String::from_utf8_lossy(raw).chars().take(120).collect(),
-            }),
+            Err(reason) => {
+                bad_count += 1;
+                if bad.len() < MAX_BAD_LINES {
+                    let shown = &raw[..raw.len().min(4 * 120)];
+                    bad.push(BadLine {
+                        line: n,
+                        reason,
+                        text: String::from_utf8_lossy(shown).chars().take(120).collect(),
+                    });
+                }
+            }
         }
     }
-    (entries, bad)
+    (entries, bad, bad_count)
 }
 
 fn detect(first: &str) -> (ListFormat, bool) {

@@ -117,10 +117,14 @@ pub fn parse_list(bytes: &[u8]) -> Result<droplist::ParsedList> {
         format: layout.format,
         entries: Vec::with_capacity(parsed.iter().map(|p| p.0.len()).sum()),
         bad_lines: Vec::new(),
+        bad_line_count: 0,
     };
-    for (entries, bad) in parsed {
+    // Pieces in file order: the first MAX_BAD_LINES of all are the reading's own.
+    for (entries, bad, bad_count) in parsed {
         list.entries.extend(entries);
-        list.bad_lines.extend(bad);
+        let room = droplist::MAX_BAD_LINES.saturating_sub(list.bad_lines.len());
+        list.bad_lines.extend(bad.into_iter().take(room));
+        list.bad_line_count += bad_count;
     }
     Ok(list)
 }

@@ -196,6 +196,46 @@ fn malformed_lines_are_reported_with_their_numbers_and_the_rest_imported() {
     );
     assert!(reasons[6].contains("UTF-8"), "{reasons:?}");
     assert!(e.pending_deletion("xn--mnchen-3ya.com").unwrap().is_some());
+    assert_eq!(r.bad_line_count, 7);
+}
+
+#[test]
+fn a_list_of_bad_lines_keeps_the_first_ten_thousand_and_counts_them_all() {
+    use backorder::core::droplist::{self, MAX_BAD_LINES};
+    // 400,000 two-byte bad lines (3 MiB, so the parallel reader cuts it), a few good ones among
+    // them, and one bad line of 2 MiB.
+    let mut bytes = b"good.com;2030-03-10 18:00:00\n".to_vec();
+    for i in 0..400_000u32 {
+        bytes.extend_from_slice(b"x\n");
+        if i % 100_000 == 0 {
+            bytes.extend_from_slice(format!("good{i}.com;2030-03-10 18:00:00\n").as_bytes());
+        }
+    }
+    bytes.extend(std::iter::repeat_n(b'y', 2 << 20));
+    let parallel = backorder::catalog::parse_list(&bytes).unwrap();
+    assert_eq!(
+        parallel,
+        droplist::parse(&bytes).unwrap(),
+        "parallel = sequential"
+    );
+    assert_eq!(parallel.entries.len(), 5);
+    assert_eq!(parallel.bad_lines.len(), MAX_BAD_LINES);
+    assert_eq!(parallel.bad_line_count, 400_001);
+    assert_eq!(parallel.bad_lines[0].line, 2);
+    let (e, _) = engine();
+    let r = e
+        .import_parsed_list(parallel, ImportOptions::default())
+        .unwrap();
+    assert_eq!((r.names_read, r.bad_line_count), (5, 400_001));
+    assert_eq!(r.bad_lines.len(), MAX_BAD_LINES);
+    // A refused line's text is cut, whatever its length.
+    let (_, bad, count) = droplist::parse_body(
+        droplist::ListFormat::Hexonet,
+        &bytes[bytes.len() - (2 << 20)..],
+        9,
+    );
+    assert_eq!((bad.len(), count, bad[0].line), (1, 1, 9));
+    assert_eq!(bad[0].text.chars().count(), 120);
 }
 
 #[test]

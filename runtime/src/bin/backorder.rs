@@ -224,7 +224,7 @@ fn load(
     progress.say(&format!(
         "parsed {} names, {} bad lines ({:?}); importing",
         list.entries.len(),
-        list.bad_lines.len(),
+        list.bad_line_count,
         list.format
     ));
     let report = engine.import_parsed_list(list, options)?;
@@ -351,9 +351,12 @@ fn import(args: ImportArgs) -> backorder::Result<()> {
         "backorders moved {}, cancelled {}; alerts raised {}",
         report.backorders_moved, report.backorders_cancelled, report.alerts
     );
-    println!("bad lines: {}", report.bad_lines.len());
+    println!("bad lines: {}", report.bad_line_count);
     for b in &report.bad_lines {
         println!("  line {}: {} [{}]", b.line, b.reason, b.text);
+    }
+    if report.bad_line_count > report.bad_lines.len() as u64 {
+        println!("  (the first {} are listed)", report.bad_lines.len());
     }
     Ok(())
 }
@@ -365,7 +368,7 @@ fn search(args: SearchArgs) -> backorder::Result<()> {
     if !report.bad_lines.is_empty() {
         eprintln!(
             "backorder: {} lines of {} not searched (first: line {}: {}); `backorder import` lists them",
-            report.bad_lines.len(),
+            report.bad_line_count,
             args.list.display(),
             report.bad_lines[0].line,
             report.bad_lines[0].reason
