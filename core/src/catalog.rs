@@ -172,6 +172,16 @@ pub fn import<S: Store + ?Sized>(
         bad_line_count: list.bad_line_count,
         ..ImportReport::default()
     };
+    // Lines refused here are kept up to the cap too (the list's own are already capped), so the
+    // merged first MAX_BAD_LINES are exact and memory stays bounded.
+    let mut refused_here = 0usize;
+    let mut refuse = |report: &mut ImportReport, line: BadLine| {
+        report.bad_line_count += 1;
+        if refused_here < crate::droplist::MAX_BAD_LINES {
+            refused_here += 1;
+            report.bad_lines.push(line);
+        }
+    };
     // The line each name was first read on, to report repeats and find the missing ones.
     let mut seen: crate::fast::HashMap<DomainName, u64> = crate::fast::HashMap::default();
     seen.reserve(list.entries.len());
@@ -179,27 +189,31 @@ pub fn import<S: Store + ?Sized>(
     for e in &list.entries {
         let slot = match seen.entry(e.domain.clone()) {
             std::collections::hash_map::Entry::Occupied(first) => {
-                report.bad_line_count += 1;
-                report.bad_lines.push(BadLine {
-                    line: e.line,
-                    reason: format!(
-                        "{} is listed twice (first on line {})",
-                        e.domain,
-                        first.get()
-                    ),
-                    text: e.domain.to_string(),
-                });
+                refuse(
+                    &mut report,
+                    BadLine {
+                        line: e.line,
+                        reason: format!(
+                            "{} is listed twice (first on line {})",
+                            e.domain,
+                            first.get()
+                        ),
+                        text: e.domain.to_string(),
+                    },
+                );
                 continue;
             }
             std::collections::hash_map::Entry::Vacant(slot) => slot,
         };
         let Ok(policy) = policies.get(e.domain.zone()) else {
-            report.bad_line_count += 1;
-            report.bad_lines.push(BadLine {
-                line: e.line,
-                reason: format!("zone '{}' is not offered", e.domain.zone()),
-                text: e.domain.to_string(),
-            });
+            refuse(
+                &mut report,
+                BadLine {
+                    line: e.line,
+                    reason: format!("zone '{}' is not offered", e.domain.zone()),
+                    text: e.domain.to_string(),
+                },
+            );
             continue;
         };
         if held(&e.domain) {

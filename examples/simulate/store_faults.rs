@@ -1,5 +1,6 @@
 //! Store faults for the simulation: a [`Store`] that passes every call to the real one until the
-//! world arms a fault, then fails one call of a transaction in the middle.
+//! world arms a fault, which then fires at a store call of the world's choosing: `begin`, any
+//! read or write inside a transaction, or `commit`.
 //!
 //! Two kinds, both counted in store calls so that a fault lands anywhere inside an operation,
 //! including in the middle of a tick's many transactions:

@@ -213,6 +213,11 @@ impl Registry for FaultyRegistry {
     }
 }
 
+/// A `STORE` error the fault injector made (its text says so): any other is a failure.
+fn is_injected(e: &backorder::Error) -> bool {
+    e.code() == ErrorCode::Store && e.to_string().contains("injected fault")
+}
+
 /// A keyed request and the first answer it got, to send again later.
 #[derive(Clone, Debug)]
 enum Keyed {
@@ -297,7 +302,7 @@ impl World {
         self.report.commands += 1;
         match r {
             Ok(v) => Ok(Some(v)),
-            Err(e) if e.code() == ErrorCode::Store && self.injected_fault_answered() => {
+            Err(e) if is_injected(&e) && self.injected_fault_answered() => {
                 self.report.refused += 1;
                 Ok(None)
             }
@@ -311,7 +316,8 @@ impl World {
         }
     }
 
-    /// True (once per transient fault) when a `STORE` error is the injected fault's.
+    /// True (once per transient fault) when an injected fault is there to answer for a `STORE`
+    /// error that says it is one.
     fn injected_fault_answered(&mut self) -> bool {
         let mut s = store_faults::lock(&self.faults);
         let ours = s.power_cut || std::mem::take(&mut s.transient_fired);
@@ -370,7 +376,7 @@ impl World {
     fn tick(&mut self) -> Result<(), Failure> {
         let report = match self.engine().tick() {
             Ok(report) => report,
-            Err(e) if e.code() == ErrorCode::Store && self.injected_fault_answered() => {
+            Err(e) if is_injected(&e) && self.injected_fault_answered() => {
                 return Ok(());
             }
             Err(e) => return Err(self.fail(format!("tick: {e}"))),
@@ -424,9 +430,9 @@ impl World {
         Ok(())
     }
 
-    /// After a power cut: the host restarts on the same file, then sends again what got no
-    /// answer.
-    fn restart_after_cut(&mut self, keyed_before: usize) -> Result<(), Failure> {
+    /// After a power cut: the host restarts on the same file. Returns whether the cut came
+    /// after a durable commit.
+    fn restart_after_cut(&mut self) -> Result<bool, Failure> {
         self.report.power_cuts += 1;
         let after_commit = store_faults::lock(&self.faults).cut_after_commit;
         if after_commit {
@@ -435,14 +441,25 @@ impl World {
         *store_faults::lock(&self.faults) = FaultState::default();
         self.crash()?;
         self.report.crashes -= 1; // counted as a power cut
-        self.resend_unanswered(keyed_before)
+        Ok(after_commit)
     }
 
     /// Sends again each keyed request of this step that got no answer (at most one, the one the
     /// fault hit), as a host does after an error: it must now answer for good, and as the
-    /// request's first use did when that was committed after all.
-    fn resend_unanswered(&mut self, keyed_before: usize) -> Result<(), Failure> {
+    /// request's first use did when that was committed after all. Returns how many were sent.
+    fn resend_unanswered(&mut self, keyed_before: usize) -> Result<usize, Failure> {
+        let mut sent = 0;
         for i in keyed_before..self.keyed.len() {
+            if matches!(
+                self.keyed[i],
+                Keyed::Fund { first: Some(_), .. }
+                    | Keyed::Place { first: Some(_), .. }
+                    | Keyed::Cancel { first: Some(_), .. }
+                    | Keyed::Pay { first: Some(_), .. }
+            ) {
+                continue;
+            }
+            sent += 1;
             let request = self.keyed[i].clone();
             let answer = match request {
                 Keyed::Fund {
@@ -462,7 +479,9 @@ impl World {
                 Keyed::Place { req, first: None } => {
                     let r = self.engine().place_backorder(req.clone());
                     self.judge("place after restart", r)?.map(|b| {
-                        self.backorders.push((req.account.clone(), b.id));
+                        if !self.backorders.contains(&(req.account.clone(), b.id)) {
+                            self.backorders.push((req.account.clone(), b.id));
+                        }
                         Keyed::Place {
                             req,
                             first: Some(b.id),
@@ -504,7 +523,7 @@ impl World {
                 self.keyed[i] = answered;
             }
         }
-        Ok(())
+        Ok(sent)
     }
 
     fn crash(&mut self) -> Result<(), Failure> {
@@ -757,8 +776,11 @@ impl World {
     /// one-operation step must have left every record a host can read as it was.
     fn step_with_faults(&mut self) -> Result<(), Failure> {
         let armed = store_faults::lock(&self.faults).armed.is_some();
-        let before = if armed && !matches!(self.config.store, StoreKind::Sqlite(_)) {
-            Some(self.snapshot()?)
+        // A reopened SQLite file takes up half-done drops again (their wake-ups move): its
+        // snapshots leave wake-ups out.
+        let wakes = !matches!(self.config.store, StoreKind::Sqlite(_));
+        let before = if armed {
+            Some(self.snapshot(wakes)?)
         } else {
             None
         };
@@ -773,7 +795,25 @@ impl World {
             (s.power_cut, s.transient_fired)
         };
         if cut {
-            return self.restart_after_cut(keyed_before);
+            let committed = self.restart_after_cut()?;
+            let after = self.snapshot(wakes)?;
+            if let (Some(before), true, false) = (&before, single, committed) {
+                if after != *before {
+                    return Err(self.fail(format!(
+                        "an operation cut before its commit left changes:\nbefore {before}\nafter  {after}"
+                    )));
+                }
+            }
+            let resent = self.resend_unanswered(keyed_before)?;
+            if committed && resent > 0 {
+                let again = self.snapshot(wakes)?;
+                if again != after {
+                    return Err(self.fail(format!(
+                        "a keyed request committed before a power cut ran again when resent:\nbefore {after}\nafter  {again}"
+                    )));
+                }
+            }
+            return Ok(());
         }
         if unanswered {
             return Err(self.fail("an injected store error was never answered as STORE"));
@@ -782,7 +822,7 @@ impl World {
             self.report.store_faults += 1;
             if single {
                 if let Some(before) = before {
-                    let after = self.snapshot()?;
+                    let after = self.snapshot(wakes)?;
                     if after != before {
                         return Err(self.fail(format!(
                             "an operation failed by an injected I/O error left changes:\nbefore {before}\nafter  {after}"
@@ -795,18 +835,32 @@ impl World {
         Ok(())
     }
 
-    /// Everything a host can read about every account: balances, backorders, statements.
-    fn snapshot(&self) -> Result<String, Failure> {
+    /// Everything a host can read: each account's balance, backorders (with their auctions) and
+    /// statement, every name's listing, the events, the status counts, and (with `wakes`) when the
+    /// engine next has work.
+    fn snapshot(&self, wakes: bool) -> Result<String, Failure> {
+        let e = self.engine();
         let mut out = String::new();
         for account in ACCOUNTS {
-            let e = self.engine();
             let read = |what: &str, r: String| format!("{account} {what}: {r}\n");
             out += &read("balance", format!("{:?}", e.balance(account)));
-            out += &read("backorders", format!("{:?}", e.backorders(account)));
+            let backorders = e.backorders(account);
+            out += &read("backorders", format!("{backorders:?}"));
+            for b in backorders.iter().flatten() {
+                out += &read("auction", format!("{:?}", e.auction(account, b.id)));
+            }
             out += &read(
                 "statement",
                 format!("{:?}", e.statement(account, 0, u32::MAX)),
             );
+        }
+        for name in NAMES {
+            out += &format!("{name}: {:?}\n", e.pending_deletion(name));
+        }
+        out += &format!("events: {:?}\n", e.events(0, u32::MAX));
+        out += &format!("status counts: {:?}\n", e.status_counts());
+        if wakes {
+            out += &format!("next wake: {:?}\n", e.next_wake());
         }
         Ok(out)
     }

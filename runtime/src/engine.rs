@@ -351,9 +351,10 @@ impl Engine {
             Ok(Ok(v)) => match store.commit() {
                 Ok(()) => Ok(v),
                 Err(e) => {
-                    // A failed COMMIT may leave the transaction open (SQLite does on a busy or
-                    // full disk): end it, or every later BEGIN fails and the engine is wedged
-                    // until restarted. Found by the simulation's injected store faults.
+                    // A store's failed COMMIT may leave its transaction open (SQLite's does when
+                    // busy; `SqlStore` ends it itself, a host's own `Store` may not): end it, or
+                    // every later BEGIN fails and the engine is wedged until restarted. Found by
+                    // the simulation's injected store faults.
                     let _ = store.rollback();
                     Err(e)
                 }

@@ -122,7 +122,7 @@ int main(void) {
   bo_engine_free(e);
 
   printf("bad_input_catalogue: %zu cases refused with their status through the C ABI, state unchanged; "
-         "%d skipped as not expressible in C; %d failures\n",
+         "%zu skipped as not expressible in C; %d failures\n",
          refused, CATALOGUE_SKIPPED_LEN, failures);
   return failures == 0 ? 0 : 1;
 }

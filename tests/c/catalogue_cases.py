@@ -13,7 +13,7 @@ Usage: tests/c/catalogue_cases.py CATALOGUE.json > catalogue_cases.h   (scripts/
 
 import json
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 # Every call the catalogue's setup, snapshot and cases use, with the C arguments it takes.
 OPS = {
@@ -67,9 +67,14 @@ def unix_ms(text):
     if not isinstance(text, str):
         raise Skip("the C function takes Unix milliseconds, not this value")
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise Skip(f"{text!r} is no time: the C function takes Unix milliseconds (an integer)")
+    if t.tzinfo is None:
+        raise Skip(f"{text!r} has no zone: its Unix milliseconds are not known")
+    # Whole milliseconds by integer arithmetic: no float rounding.
+    delta = t - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def call(op, args, label, code=None):
@@ -86,16 +91,15 @@ def call(op, args, label, code=None):
             if not isinstance(value, str):
                 raise Skip(f"{name} is {value!r}: the C function takes decimal text, so a float cannot be passed")
             fields["text"] = value
-        elif kind == "key":
-            fields["key"] = value  # missing: NULL
-        elif kind in ("account",):
-            fields["account"] = value
-        elif kind == "domain":
-            fields["text"] = value
+        elif kind in ("key", "account", "domain"):
+            # Text, or NULL when missing (C's way to leave out an optional key).
+            if value is not None and not isinstance(value, str):
+                raise Skip(f"{name} is {value!r}: the C function takes text")
+            fields["text" if kind == "domain" else kind] = value
         elif kind == "time":
             fields["ms"] = unix_ms(value)
         elif kind in ("id", "after", "limit"):
-            if not isinstance(value, int) or value < 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise Skip(f"{name} is {value!r}: the C function takes an unsigned integer")
             fields["id_num" if kind == "id" else kind] = value
     unknown = set(args) - {(s.partition(":")[2] or s) for s in OPS[op]}
@@ -159,7 +163,7 @@ def main():
     out.append("static const struct catalogue_skip CATALOGUE_SKIPPED[] = {")
     out.extend(skipped or ['  {"", ""},'])
     out.append("};")
-    out.append("#define CATALOGUE_SKIPPED_LEN %d" % len(skipped))
+    out.append("static const size_t CATALOGUE_SKIPPED_LEN = %d;" % len(skipped))
     print("\n".join(out))
 
 

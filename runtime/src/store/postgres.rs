@@ -517,8 +517,17 @@ mod tests {
             "postgres://bo@127.0.0.1/bo"
         );
         assert_eq!(
-            crate::store::redact_url("postgres://bo@h/bo?sslmode=disable&PASSWORD=s3cret&x=@y"),
-            "postgres://bo@h/bo?sslmode=disable&PASSWORD=***&x=@y"
+            crate::store::redact_url("postgres://bo@h/bo?sslmode=disable&PASSWORD=s3cret&x=y"),
+            "postgres://bo@h/bo?sslmode=disable&PASSWORD=***&x=y"
+        );
+        // Cut as the client cuts: user information up to the first '@', keys percent-decoded.
+        assert_eq!(
+            crate::store::redact_url("postgres://bo:p/a?s:s@h/bo?pass%77ord=s3cret"),
+            "postgres://bo:***@h/bo?pass%77ord=***"
+        );
+        assert_eq!(
+            crate::store::redact_url("postgresql://h:5432/bo?password=s3cret"),
+            "postgresql://h:5432/bo?password=***"
         );
     }
 }
