@@ -4,7 +4,8 @@
 //!
 //! An operation is a deposit reserved or released (alternately), with its own idempotency key —
 //! the ledger's journal row, two ledger-account updates and the reservation, as in production.
-//! The memory store runs the same loop in the same process as the baseline. PostgreSQL is
+//! The memory store runs the same loop in the same process as the baseline; on PostgreSQL the
+//! single operations also run on 1, 2 and 4 connections at once. PostgreSQL is
 //! measured when `BACKORDER_BENCH_POSTGRES` names a server (`eval "$(scripts/postgres start)"`
 //! then `BACKORDER_BENCH_POSTGRES=$BACKORDER_TEST_POSTGRES`); the bench creates its own databases.
 //!
@@ -126,12 +127,125 @@ fn stores(c: &mut Criterion) {
         });
     }
     g.finish();
+    if let Ok(server) = std::env::var("BACKORDER_BENCH_POSTGRES") {
+        concurrent_postgres(c, &server);
+    }
     drop((single, batched));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A store on a new database of the server `server` names.
-fn postgres(server: &str, tag: &str) -> Box<dyn Store> {
+/// Several connections on one PostgreSQL database, each its own customer, single operations
+/// at once: what a registrar running several application servers gets. A transaction that
+/// conflicts with another is run again, as the engine does; the conflicts are counted.
+fn concurrent_postgres(c: &mut Criterion, server: &str) {
+    let mut g = c.benchmark_group("ledger_ops_concurrent");
+    g.throughput(Throughput::Elements(1));
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(4));
+    g.sample_size(10);
+    let url = database(server, "concurrent");
+    for connections in [1usize, 2, 4] {
+        let mut workers: Vec<Concurrent> = (0..connections)
+            .map(|i| Concurrent::new(&url, &format!("reseller-c{connections}-{i}")))
+            .collect();
+        let conflicts = std::sync::atomic::AtomicU64::new(0);
+        g.bench_function(format!("postgres/single/{connections}-connections"), |b| {
+            b.iter_custom(|iters| {
+                let each = iters.div_ceil(connections as u64);
+                let start = Instant::now();
+                std::thread::scope(|scope| {
+                    for w in workers.iter_mut() {
+                        let conflicts = &conflicts;
+                        scope.spawn(move || w.run(each, conflicts));
+                    }
+                });
+                // Time per operation as if `iters` were done: the threads did `each` apiece.
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (each * connections as u64) as f64)
+            })
+        });
+        let done: u64 = workers.iter().map(|w| w.done).sum();
+        eprintln!(
+            "postgres/single/{connections}-connections: {} conflicts in {done} operations",
+            conflicts.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
+    g.finish();
+}
+
+/// One connection's share of [`concurrent_postgres`].
+struct Concurrent {
+    store: Box<dyn Store>,
+    account: String,
+    done: u64,
+    open: Option<u64>,
+}
+
+impl Concurrent {
+    fn new(url: &str, account: &str) -> Concurrent {
+        let mut store = PostgresStore::connect(url).unwrap();
+        store.defer_key_checks();
+        let mut store: Box<dyn Store> = Box::new(store);
+        run_again_on_conflict(store.as_mut(), &mut |s| {
+            ledger::open_customer(s, account, Currency::USD)?;
+            let top_up = Money::new(dec!(1_000_000_000), Currency::USD);
+            ledger::fund(s, &format!("top-up-{account}"), account, &top_up, NOW).map(|_| ())
+        });
+        Concurrent {
+            store,
+            account: account.into(),
+            done: 0,
+            open: None,
+        }
+    }
+
+    fn run(&mut self, ops: u64, conflicts: &std::sync::atomic::AtomicU64) {
+        let deposit = Money::new(dec!(49.00), Currency::USD);
+        for _ in 0..ops {
+            self.done += 1;
+            let (n, account, open) = (self.done, self.account.clone(), self.open);
+            let mut next = None;
+            let tries = run_again_on_conflict(self.store.as_mut(), &mut |s| {
+                next = match open {
+                    None => {
+                        let key = format!("dep-{account}-{n}");
+                        Some(ledger::reserve(s, &key, &account, &deposit, Some(n), NOW)?.id)
+                    }
+                    Some(id) => {
+                        ledger::release(s, &format!("rel-{account}-{n}"), id, NOW)?;
+                        None
+                    }
+                };
+                Ok(())
+            });
+            self.open = next;
+            conflicts.fetch_add(tries - 1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs `f` in a transaction until it commits; returns how many runs that took.
+fn run_again_on_conflict(
+    s: &mut dyn Store,
+    f: &mut dyn FnMut(&mut dyn Store) -> backorder_core::Result<()>,
+) -> u64 {
+    for attempt in 1.. {
+        s.begin().unwrap();
+        let outcome = f(s).and_then(|()| s.commit());
+        match outcome {
+            Ok(()) => return attempt,
+            Err(backorder_core::Error::StoreConflict(_)) => {
+                let _ = s.rollback();
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}
+
+/// A new, empty database on the server `server` names; its URL.
+fn database(server: &str, tag: &str) -> String {
     let name = format!("bo_bench_{tag}_{}", std::process::id());
     let mut admin = ::postgres::Client::connect(server, ::postgres::NoTls).unwrap();
     // Two calls: a multi-statement string would run as one transaction, which these refuse.
@@ -142,7 +256,12 @@ fn postgres(server: &str, tag: &str) -> Box<dyn Store> {
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .unwrap();
     let (base, _) = server.rsplit_once('/').unwrap();
-    let mut store = PostgresStore::connect(&format!("{base}/{name}")).unwrap();
+    format!("{base}/{name}")
+}
+
+/// A store on a new database of the server `server` names.
+fn postgres(server: &str, tag: &str) -> Box<dyn Store> {
+    let mut store = PostgresStore::connect(&database(server, tag)).unwrap();
     // As the engine runs it (no key is ever repeated here, so no transaction runs twice).
     store.defer_key_checks();
     Box::new(store)
