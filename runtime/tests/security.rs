@@ -36,6 +36,16 @@ fn scratch(tag: &str) -> std::path::PathBuf {
     dir
 }
 
+/// An accounts file in `dir` with one login, `ann`, whose password is `password`.
+fn accounts_file(dir: &std::path::Path, password: &str) -> std::path::PathBuf {
+    let path = dir.join("accounts.toml");
+    let text = format!(
+        "[[account]]\nlogin = \"ann\"\npassword = \"{password}\"\nbalance = \"100\"\ncurrency = \"USD\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 #[test]
 fn secrets_never_print_in_debug() {
     // The registry login and a TLS client key, as a host configures the EPP catcher.
@@ -175,14 +185,7 @@ impl Serve {
 #[test]
 fn secrets_never_reach_the_logs() {
     let dir = scratch("logs");
-    let accounts = dir.join("accounts.toml");
-    std::fs::write(
-        &accounts,
-        format!(
-            "[[account]]\nlogin = \"ann\"\npassword = \"{PASSWORD}\"\nbalance = \"100\"\ncurrency = \"USD\"\n"
-        ),
-    )
-    .unwrap();
+    let accounts = accounts_file(&dir, PASSWORD);
     let db = format!("sqlite:{}", dir.join("gw.db").display());
     let serve = Serve::start(&db, &accounts);
 
@@ -222,12 +225,7 @@ fn secrets_never_reach_the_logs() {
 #[test]
 fn a_database_password_never_reaches_the_logs() {
     let dir = scratch("db");
-    let accounts = dir.join("accounts.toml");
-    std::fs::write(
-        &accounts,
-        "[[account]]\nlogin = \"ann\"\npassword = \"x\"\nbalance = \"1\"\ncurrency = \"USD\"\n",
-    )
-    .unwrap();
+    let accounts = accounts_file(&dir, "x");
 
     // Refused at once (nothing listens on port 1): the error names the URL, redacted.
     let out = Command::new(env!("CARGO_BIN_EXE_backorder"))
