@@ -21,6 +21,13 @@ use rust_decimal::Decimal;
 /// The EPP decoders: server and client documents, and the RFC 5734 frame reader. What decodes
 /// must encode and decode again to the same document (the codec reads what it writes).
 pub fn epp_decode(data: &[u8]) {
+    // The streaming path for plain responses answers what the general reader does, or stands
+    // aside: the two readers agree on every input, errors included.
+    assert_eq!(
+        ServerFrame::from_xml(data),
+        ServerFrame::from_xml_general(data),
+        "the streaming and the general reader disagree"
+    );
     if let Ok(frame) = ServerFrame::from_xml(data) {
         let written = frame.to_xml();
         let again = ServerFrame::from_xml(written.as_bytes()).unwrap_or_else(|e| {

@@ -41,6 +41,7 @@ pub mod frame;
 pub mod outcome;
 pub mod response;
 pub mod samples;
+mod stream;
 mod xml;
 
 use thiserror::Error;

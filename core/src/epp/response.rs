@@ -227,13 +227,16 @@ fn time(at: &DateTime<Utc>) -> String {
 
 fn parse_time(node: Node<'_, '_>) -> Result<DateTime<Utc>, EppError> {
     let text = node.text();
-    utc_time(text)
-        .or_else(|| {
-            DateTime::parse_from_rfc3339(text)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        })
-        .ok_or_else(|| unexpected(format!("<{}> '{text}' is not a time", node.name())))
+    time_of(text).ok_or_else(|| unexpected(format!("<{}> '{text}' is not a time", node.name())))
+}
+
+/// A time EPP wrote: RFC 3339, `…Z` read directly.
+pub(crate) fn time_of(text: &str) -> Option<DateTime<Utc>> {
+    utc_time(text).or_else(|| {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
 }
 
 /// A time as registries write it, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, read directly; anything
@@ -298,6 +301,17 @@ impl ServerFrame {
 
     /// Reads a server's EPP document.
     pub fn from_xml(xml: &[u8]) -> Result<ServerFrame, EppError> {
+        // The answer read at the drop, in one pass; anything else by the general reader.
+        if let Some(frame) = super::stream::plain_response(xml) {
+            return Ok(frame);
+        }
+        ServerFrame::from_xml_general(xml)
+    }
+
+    /// Reads a server's EPP document with the general reader only, never the streaming path
+    /// [`ServerFrame::from_xml`] tries first: for tests and fuzzing, which hold the two equal.
+    #[doc(hidden)]
+    pub fn from_xml_general(xml: &[u8]) -> Result<ServerFrame, EppError> {
         let tree = Tree::parse(xml)?;
         let epp = tree.root();
         if !epp.is(Ns::Epp, "epp") {

@@ -92,7 +92,7 @@ const PREFIX_BYTES: usize = 256;
 /// The namespace declarations in scope while reading: each a prefix (empty for the default
 /// namespace), the namespace it is bound to, and the depth of the element declaring it. Kept in
 /// fixed arrays: reading a document allocates nothing for its namespaces.
-struct Scopes {
+pub(crate) struct Scopes {
     /// The declared prefixes, one after another.
     prefixes: [u8; PREFIX_BYTES],
     /// (where the prefix starts in `prefixes`, its namespace, the declaring element's depth),
@@ -103,7 +103,7 @@ struct Scopes {
 }
 
 impl Scopes {
-    fn new() -> Scopes {
+    pub(crate) fn new() -> Scopes {
         Scopes {
             prefixes: [0; PREFIX_BYTES],
             bindings: [(0, Ns::None, 0); MAX_NAMESPACES],
@@ -114,7 +114,7 @@ impl Scopes {
 
     /// Checks the attributes of `start`, an element at `depth`, and takes its namespace
     /// declarations.
-    fn push(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), EppError> {
+    pub(crate) fn push(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), EppError> {
         if start.attributes_raw().trim_ascii_start().is_empty() {
             return Ok(());
         }
@@ -153,7 +153,7 @@ impl Scopes {
     }
 
     /// Forgets the declarations of the element at `depth`, which closed.
-    fn pop(&mut self, depth: usize) {
+    pub(crate) fn pop(&mut self, depth: usize) {
         while self.len > 0 && self.bindings[self.len - 1].2 as usize >= depth {
             self.len -= 1;
             self.used = self.bindings[self.len].0 as usize;
@@ -161,7 +161,7 @@ impl Scopes {
     }
 
     /// The namespace of an element named with `prefix` (empty: none); innermost wins.
-    fn resolve(&self, prefix: &str) -> Result<Ns, EppError> {
+    pub(crate) fn resolve(&self, prefix: &str) -> Result<Ns, EppError> {
         let mut end = self.used;
         for &(from, ns, _) in self.bindings[..self.len].iter().rev() {
             // Prefixes are a few bytes: compared here, not by a call to memcmp.
@@ -390,6 +390,16 @@ impl<'a> Tree<'a> {
     }
 }
 
+/// An attribute of a start tag by its local name (not a namespace declaration), its references
+/// replaced: what [`Node::attribute`] answers, for readers that stream.
+pub(crate) fn attribute<'s>(start: &'s BytesStart<'_>, name: &str) -> Option<Cow<'s, str>> {
+    start
+        .attributes()
+        .flatten()
+        .find(|a| a.key.as_namespace_binding().is_none() && a.key.local_name().as_ref() == name)
+        .and_then(|a| unescape(a.value).ok())
+}
+
 /// An attribute value with its references replaced.
 fn unescape(raw: Cow<'_, str>) -> Result<Cow<'_, str>, EppError> {
     if !raw.contains('&') {
@@ -481,12 +491,7 @@ impl<'t, 'a> Node<'t, 'a> {
 
     /// An attribute (unqualified) by name, its references replaced.
     pub fn attribute(&self, name: &str) -> Option<Cow<'t, str>> {
-        self.element()
-            .start
-            .attributes()
-            .flatten()
-            .find(|a| a.key.as_namespace_binding().is_none() && a.key.local_name().as_ref() == name)
-            .and_then(|a| unescape(a.value).ok())
+        attribute(&self.element().start, name)
     }
 }
 
