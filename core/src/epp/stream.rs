@@ -52,16 +52,12 @@ struct Read<'a> {
 pub(crate) fn plain_response(xml: &[u8]) -> Option<ServerFrame> {
     let mut reader = Reader::from_reader(xml);
     let config = reader.config_mut();
+    // The general reader's first pass, setting for setting: the same events either way.
     config.expand_empty_elements = true;
-    // End names are checked below against the start names kept here, not by quick-xml, which
-    // would grow a buffer of every open name for each document.
-    config.check_end_names = false;
+    config.check_end_names = true;
     config.trim_text(true);
     let mut scopes = Scopes::new();
     let mut path: [At; 5] = [At::Epp; 5];
-    // The open elements' names, one after another, and where each ends.
-    let mut names = [0u8; 160];
-    let mut name_ends = [0usize; 5];
     let mut depth = 0usize;
     let mut closed_root = false;
     let mut read = Read::default();
@@ -135,18 +131,10 @@ pub(crate) fn plain_response(xml: &[u8]) -> Option<ServerFrame> {
                     _ => return None,
                 };
                 path[depth] = at;
-                let from = depth.checked_sub(1).map_or(0, |d| name_ends[d]);
-                let to = from + name.len();
-                names.get_mut(from..to)?.copy_from_slice(name.as_bytes());
-                name_ends[depth] = to;
                 depth += 1;
             }
-            Event::End(end) => {
+            Event::End(_) => {
                 depth = depth.checked_sub(1)?;
-                let from = depth.checked_sub(1).map_or(0, |d| name_ends[d]);
-                if end.name().0.as_bytes() != &names[from..name_ends[depth]] {
-                    return None;
-                }
                 scopes.pop(depth);
                 closed_root = depth == 0;
             }
@@ -155,6 +143,8 @@ pub(crate) fn plain_response(xml: &[u8]) -> Option<ServerFrame> {
                 // else is left to the general reader. The reader trims XML's whitespace; the
                 // rest of what `str::trim` takes, as the general reader's `text()` does, when
                 // the fields are built below.
+                // A reader over a slice lends its text from the input; were it ever owned, this
+                // path would stand aside rather than copy.
                 let text = match t.into_inner() {
                     std::borrow::Cow::Borrowed(text) => text,
                     std::borrow::Cow::Owned(_) => return None,
@@ -190,8 +180,8 @@ pub(crate) fn plain_response(xml: &[u8]) -> Option<ServerFrame> {
                 None => None,
             },
         })),
-        (true, false) => None,
-        (false, _) => None,
+        // An empty `<resData>`, or none (creData is only taken inside resData).
+        _ => None,
     };
     let results = read
         .results
