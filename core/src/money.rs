@@ -104,11 +104,9 @@ impl Money {
         Money::new(Decimal::ZERO, currency)
     }
 
-    /// Parses a decimal string such as `"49.00"` in the given currency.
+    /// Parses a decimal string such as `"49.00"` in the given currency (see [`parse_amount`]).
     pub fn parse(amount: &str, currency: Currency) -> Result<Money, Error> {
-        let amount = Decimal::from_str_exact(amount.trim())
-            .map_err(|_| Error::InvalidAmount(amount.chars().take(40).collect()))?;
-        Ok(Money::new(amount, currency))
+        Ok(Money::new(parse_amount(amount, "amount")?, currency))
     }
 
     /// Fails with [`Error::CurrencyMismatch`] unless both are in the same currency.
@@ -167,6 +165,23 @@ pub const MAX_SCALE: u32 = 4;
 /// Largest single amount accepted from outside (10^15): far beyond any registrar's payment, and
 /// small enough that no sum of them leaves `Decimal`'s range in a bid or a journal total.
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// A decimal amount given as text (`"49.00"`, surrounding spaces ignored), or
+/// [`Error::InvalidAmount`] naming the argument when the text is not one. Every entry point that
+/// takes an amount as text reads it with this (the JSON calls of the bindings and the C ABI), so
+/// `"ten"` is refused alike everywhere.
+///
+/// ```
+/// use backorder_core::money::parse_amount;
+/// assert_eq!(parse_amount(" 49.00", "amount").unwrap().to_string(), "49.00");
+/// assert_eq!(parse_amount("ten", "max").unwrap_err().code().as_str(), "INVALID_AMOUNT");
+/// ```
+pub fn parse_amount(text: &str, name: &str) -> Result<Decimal, Error> {
+    Decimal::from_str_exact(text.trim()).map_err(|e| {
+        let shown: String = text.chars().take(80).collect();
+        Error::InvalidAmount(format!("{name} '{shown}': {e}"))
+    })
+}
 
 /// Checks an amount supplied from outside: strictly positive, at most [`MAX_AMOUNT`] and at most
 /// [`MAX_SCALE`] decimals.

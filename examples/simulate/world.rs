@@ -245,6 +245,29 @@ enum Keyed {
     },
 }
 
+impl Keyed {
+    /// Whether the request got an answer (was not refused, nor cut off by a fault).
+    fn answered(&self) -> bool {
+        match self {
+            Keyed::Fund { first, .. } | Keyed::Place { first, .. } => first.is_some(),
+            Keyed::Cancel { first, .. } | Keyed::Pay { first, .. } => first.is_some(),
+        }
+    }
+
+    /// Whether `again` (the same request sent again) answers as this one did: the same transfer
+    /// or backorder; a cancellation or payment that succeeded succeeds again (the status may
+    /// have moved on since).
+    fn answered_alike(&self, again: &Keyed) -> bool {
+        match (self, again) {
+            (Keyed::Fund { first: a, .. }, Keyed::Fund { first: b, .. })
+            | (Keyed::Place { first: a, .. }, Keyed::Place { first: b, .. }) => {
+                a.is_none() || a == b
+            }
+            _ => !self.answered() || again.answered(),
+        }
+    }
+}
+
 struct World {
     config: Config,
     rng: SplitMix64,
@@ -450,80 +473,62 @@ impl World {
     fn resend_unanswered(&mut self, keyed_before: usize) -> Result<usize, Failure> {
         let mut sent = 0;
         for i in keyed_before..self.keyed.len() {
-            if matches!(
-                self.keyed[i],
-                Keyed::Fund { first: Some(_), .. }
-                    | Keyed::Place { first: Some(_), .. }
-                    | Keyed::Cancel { first: Some(_), .. }
-                    | Keyed::Pay { first: Some(_), .. }
-            ) {
+            if self.keyed[i].answered() {
                 continue;
             }
             sent += 1;
             let request = self.keyed[i].clone();
-            let answer = match request {
-                Keyed::Fund {
-                    account,
-                    amount,
-                    key,
-                    first: None,
-                } => {
-                    let r = self.engine().fund(&account, amount, &key);
-                    self.judge("fund after restart", r)?.map(|t| Keyed::Fund {
-                        account,
-                        amount,
-                        key,
-                        first: Some(t.id),
-                    })
-                }
-                Keyed::Place { req, first: None } => {
-                    let r = self.engine().place_backorder(req.clone());
-                    self.judge("place after restart", r)?.map(|b| {
-                        if !self.backorders.contains(&(req.account.clone(), b.id)) {
-                            self.backorders.push((req.account.clone(), b.id));
-                        }
-                        Keyed::Place {
-                            req,
-                            first: Some(b.id),
-                        }
-                    })
-                }
-                Keyed::Cancel {
-                    account,
-                    id,
-                    key,
-                    first: None,
-                } => {
-                    let r = self.engine().cancel_backorder_once(&account, id, &key);
-                    self.judge("cancel after restart", r)?
-                        .map(|b| Keyed::Cancel {
-                            account,
-                            id,
-                            key,
-                            first: Some(b.status),
-                        })
-                }
-                Keyed::Pay {
-                    account,
-                    id,
-                    key,
-                    first: None,
-                } => {
-                    let r = self.engine().pay_once(&account, id, &key);
-                    self.judge("pay after restart", r)?.map(|b| Keyed::Pay {
-                        account,
-                        id,
-                        key,
-                        first: Some(b.status),
-                    })
-                }
-                _ => None,
-            };
-            if let Some(answered) = answer {
-                self.keyed[i] = answered;
+            let again = self.send(&request, "after restart")?;
+            if again.answered() {
+                self.keyed[i] = again;
             }
         }
         Ok(sent)
+    }
+
+    /// Sends a keyed request again; the request back with this answer as its `first` (`None`
+    /// when refused).
+    fn send(&mut self, request: &Keyed, when: &str) -> Result<Keyed, Failure> {
+        let mut again = request.clone();
+        match &mut again {
+            Keyed::Fund {
+                account,
+                amount,
+                key,
+                first,
+            } => {
+                let r = self.engine().fund(account, *amount, key);
+                *first = self.judge(&format!("fund {when}"), r)?.map(|t| t.id);
+            }
+            Keyed::Place { req, first } => {
+                let r = self.engine().place_backorder(req.clone());
+                *first = self.judge(&format!("place {when}"), r)?.map(|b| b.id);
+                if let Some(id) = *first {
+                    if !self.backorders.contains(&(req.account.clone(), id)) {
+                        self.backorders.push((req.account.clone(), id));
+                    }
+                }
+            }
+            Keyed::Cancel {
+                account,
+                id,
+                key,
+                first,
+            } => {
+                let r = self.engine().cancel_backorder_once(account, *id, key);
+                *first = self.judge(&format!("cancel {when}"), r)?.map(|b| b.status);
+            }
+            Keyed::Pay {
+                account,
+                id,
+                key,
+                first,
+            } => {
+                let r = self.engine().pay_once(account, *id, key);
+                *first = self.judge(&format!("pay {when}"), r)?.map(|b| b.status);
+            }
+        }
+        Ok(again)
     }
 
     fn crash(&mut self) -> Result<(), Failure> {
@@ -561,57 +566,12 @@ impl World {
         let request = self.keyed[i].clone();
         self.report.retries += 1;
         let answered = self.faults_answered;
-        // An injected fault's answer is no answer: the comparisons below skip it.
-        let heard = |w: &World| w.faults_answered == answered;
-        match request {
-            Keyed::Fund {
-                account,
-                amount,
-                key,
-                first,
-            } => {
-                let r = self.engine().fund(&account, amount, &key);
-                let again = self.judge("fund retry", r)?.map(|t| t.id);
-                if first.is_some() && again != first && heard(self) {
-                    return Err(self.fail(format!(
-                        "fund {key} retried: first {first:?}, again {again:?}"
-                    )));
-                }
-            }
-            Keyed::Place { req, first } => {
-                let r = self.engine().place_backorder(req.clone());
-                let again = self.judge("place retry", r)?.map(|b| b.id);
-                if first.is_some() && again != first && heard(self) {
-                    return Err(self.fail(format!(
-                        "place {:?} retried: first {first:?}, again {again:?}",
-                        req.idempotency_key
-                    )));
-                }
-            }
-            Keyed::Cancel {
-                account,
-                id,
-                key,
-                first,
-            } => {
-                let r = self.engine().cancel_backorder_once(&account, id, &key);
-                let again = self.judge("cancel retry", r)?;
-                if first.is_some() && again.is_none() && heard(self) {
-                    return Err(self.fail(format!("cancel {key} succeeded once, then was refused")));
-                }
-            }
-            Keyed::Pay {
-                account,
-                id,
-                key,
-                first,
-            } => {
-                let r = self.engine().pay_once(&account, id, &key);
-                let again = self.judge("pay retry", r)?;
-                if first.is_some() && again.is_none() && heard(self) {
-                    return Err(self.fail(format!("pay {key} succeeded once, then was refused")));
-                }
-            }
+        let again = self.send(&request, "retry")?;
+        // An injected fault's answer is no answer: only a heard one is compared.
+        if self.faults_answered == answered && !request.answered_alike(&again) {
+            return Err(self.fail(format!(
+                "a keyed request answered differently when retried:\nfirst {request:?}\nagain {again:?}"
+            )));
         }
         Ok(())
     }

@@ -56,7 +56,7 @@ pub(crate) unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, E
 /// # Safety
 /// As [`text`].
 pub(crate) unsafe fn amount(p: *const c_char, name: &str) -> Result<Decimal, Error> {
-    engine::calls::parse_amount(text(p, name)?, name)
+    engine::core::money::parse_amount(text(p, name)?, name)
 }
 
 /// An optional text argument: NULL is `None`.

@@ -56,26 +56,7 @@ const INPUTS: Inputs = Inputs {
 };
 
 /// The registry's answer to the create (RFC 5731 §3.2.1's example), read by both decoders.
-const RESPONSE: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
-<epp xmlns="urn:ietf:params:xml:ns:epp-1.0">
-  <response>
-    <result code="1000">
-      <msg>Command completed successfully</msg>
-    </result>
-    <resData>
-      <domain:creData xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
-        <domain:name>example.com</domain:name>
-        <domain:crDate>1999-04-03T22:00:00.0Z</domain:crDate>
-        <domain:exDate>2001-04-03T22:00:00.0Z</domain:exDate>
-      </domain:creData>
-    </resData>
-    <trID>
-      <clTRID>ABC-12345</clTRID>
-      <svTRID>54321-XYZ</svTRID>
-    </trID>
-  </response>
-</epp>
-"#;
+const RESPONSE: &str = backorder::core::epp::samples::CREATE_ANSWER;
 
 /// `backorder-core`'s codec.
 mod ours {
@@ -268,6 +249,24 @@ fn epp_codec(c: &mut Criterion) {
     });
     g.bench_function("instant-epp", |b| {
         b.iter(|| theirs::decode(black_box(RESPONSE)))
+    });
+    g.finish();
+
+    // What the streaming path costs an answer it stands aside for: a check answer (with the
+    // fee extension) read by `from_xml`, which tries the streaming path first, and by the
+    // general reader alone.
+    let check = backorder::core::epp::samples::server_frames()
+        .into_iter()
+        .find(|(kind, _)| *kind == "check")
+        .expect("a check sample")
+        .1
+        .to_xml();
+    let mut g = c.benchmark_group("epp check decode");
+    g.bench_function("from_xml", |b| {
+        b.iter(|| ServerFrame::from_xml(black_box(check.as_bytes())))
+    });
+    g.bench_function("general reader only", |b| {
+        b.iter(|| ServerFrame::from_xml_general(black_box(check.as_bytes())))
     });
     g.finish();
 }

@@ -99,27 +99,11 @@ fn arg<T: DeserializeOwned>(args: &Map<String, Value>, name: &str) -> Result<T, 
     serde_json::from_value(value).map_err(|e| invalid(format!("{name}: {e}")))
 }
 
-/// A decimal amount given as text (`"49.00"`, surrounding spaces ignored), or
-/// [`Error::InvalidAmount`] when the text is not one. The JSON call surface and the C ABI both
-/// read amounts with it, so `"ten"` is refused alike everywhere.
-///
-/// ```
-/// use backorder::calls::parse_amount;
-/// assert_eq!(parse_amount(" 49.00", "amount").unwrap().to_string(), "49.00");
-/// assert_eq!(parse_amount("ten", "amount").unwrap_err().code().as_str(), "INVALID_AMOUNT");
-/// ```
-pub fn parse_amount(text: &str, name: &str) -> Result<Decimal, Error> {
-    Decimal::from_str_exact(text.trim()).map_err(|e| {
-        let shown: String = text.chars().take(80).collect();
-        Error::InvalidAmount(format!("{name} '{shown}': {e}"))
-    })
-}
-
-/// An amount argument: decimal text (see [`parse_amount`]). A number is refused as the wrong
+/// An amount argument: decimal text (see [`backorder_core::money::parse_amount`]). A number is refused as the wrong
 /// type ([`Error::InvalidArgument`]): a JSON number is a float to most hosts' encoders.
 fn amount_arg(args: &Map<String, Value>, name: &str) -> Result<Decimal, Error> {
     match args.get(name) {
-        Some(Value::String(text)) => parse_amount(text, name),
+        Some(Value::String(text)) => backorder_core::money::parse_amount(text, name),
         _ => arg::<Decimal>(args, name),
     }
 }

@@ -20,6 +20,29 @@ use super::response::{
 use super::{DOMAIN_NS, FEE_NS, HOST_NS, RGP_NS};
 use crate::secret::Secret;
 
+/// A registry's answer to a create as registries write it, indented: RFC 5731 §3.2.1's example.
+/// The codec benchmark reads it, and the streaming reader's tests vary it.
+pub const CREATE_ANSWER: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<epp xmlns="urn:ietf:params:xml:ns:epp-1.0">
+  <response>
+    <result code="1000">
+      <msg>Command completed successfully</msg>
+    </result>
+    <resData>
+      <domain:creData xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
+        <domain:name>example.com</domain:name>
+        <domain:crDate>1999-04-03T22:00:00.0Z</domain:crDate>
+        <domain:exDate>2001-04-03T22:00:00.0Z</domain:exDate>
+      </domain:creData>
+    </resData>
+    <trID>
+      <clTRID>ABC-12345</clTRID>
+      <svTRID>54321-XYZ</svTRID>
+    </trID>
+  </response>
+</epp>
+"#;
+
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .expect("a sample time")

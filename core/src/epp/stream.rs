@@ -224,25 +224,7 @@ mod tests {
         fast
     }
 
-    const CREATED: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
-<epp xmlns="urn:ietf:params:xml:ns:epp-1.0">
-  <response>
-    <result code="1000">
-      <msg lang="en">Command completed successfully</msg>
-    </result>
-    <resData>
-      <domain:creData xmlns:domain="urn:ietf:params:xml:ns:domain-1.0">
-        <domain:name>example.com</domain:name>
-        <domain:crDate>1999-04-03T22:00:00.0Z</domain:crDate>
-        <domain:exDate>2001-04-03T22:00:00.0Z</domain:exDate>
-      </domain:creData>
-    </resData>
-    <trID>
-      <clTRID>ABC-12345</clTRID>
-      <svTRID>54321-XYZ</svTRID>
-    </trID>
-  </response>
-</epp>"#;
+    const CREATED: &str = samples::CREATE_ANSWER;
 
     #[test]
     fn every_sample_answer_reads_the_same_either_way() {
@@ -271,8 +253,10 @@ mod tests {
             (1000, "54321-XYZ")
         );
         assert!(matches!(r.data, Some(ResponseData::Create(ref c)) if c.name == "example.com"));
-        // Other prefixes, a default namespace for the domain mapping, no clTRID, two results.
+        // Other prefixes, a default namespace for the domain mapping, no clTRID, two results, a
+        // message's language.
         let other = CREATED
+            .replace("<msg>", "<msg lang=\"en\">")
             .replace("<epp xmlns=", "<e:epp xmlns:e=")
             .replace("</epp>", "</e:epp>")
             .replace("<response>", "<e:response>")
@@ -330,14 +314,14 @@ mod tests {
             CREATED.replace("code=\"1000\"", ""),
             CREATED.replace("2001-04-03T22:00:00.0Z", "tomorrow"),
             CREATED.replace("<svTRID>54321-XYZ</svTRID>", ""),
-            CREATED.replace("<msg lang=\"en\">Command completed successfully</msg>", ""),
+            CREATED.replace("<msg>Command completed successfully</msg>", ""),
             CREATED.replace("domain-1.0\"", "domain-2.0\""),
             CREATED.replace("</epp>", "</epp><epp/>"),
             CREATED.replace("</epp>", ""),
             CREATED.replace("<trID>", "<trID>x"),
             CREATED.replace("</trID>", "</trId>"),
             CREATED.replace("</domain:name>", "</name>"),
-            CREATED.replace("<msg lang=\"en\">", "<msg lang=\"en\">\u{b}<!-- -->"),
+            CREATED.replace("<msg>", "<msg lang=\"en\">\u{b}<!-- -->"),
         ];
         for xml in &cases {
             assert!(both(xml).is_none(), "streamed: {xml}");
