@@ -95,6 +95,78 @@ pub fn system_account_key(kind: LedgerAccountKind, currency: Currency) -> String
     key
 }
 
+/// The kind of one of the ledger's own accounts, from its key (`@revenue:USD` → revenue);
+/// `None` for a customer's key (customer ids never start with `@`).
+///
+/// ```
+/// use backorder_core::ledger::{system_account_kind, LedgerAccountKind};
+/// assert_eq!(system_account_kind("@revenue:USD"), Some(LedgerAccountKind::Revenue));
+/// assert_eq!(system_account_kind("ann"), None);
+/// ```
+pub fn system_account_kind(key: &str) -> Option<LedgerAccountKind> {
+    let (name, _currency) = key.strip_prefix('@')?.split_once(':')?;
+    match name {
+        "funding" => Some(LedgerAccountKind::Funding),
+        "revenue" => Some(LedgerAccountKind::Revenue),
+        "payout" => Some(LedgerAccountKind::Payout),
+        _ => None,
+    }
+}
+
+/// What one operation adds to one of the ledger's own accounts (a release subtracts, so the
+/// figures may be negative). See [`LedgerStore::add_to_system_account`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemAccountChange {
+    /// Added to `debits_pending`.
+    pub debits_pending: Decimal,
+    /// Added to `debits_posted`.
+    pub debits_posted: Decimal,
+    /// Added to `credits_pending`.
+    pub credits_pending: Decimal,
+    /// Added to `credits_posted`.
+    pub credits_posted: Decimal,
+}
+
+impl SystemAccountChange {
+    /// Adds the change to `account`'s totals; [`Error::InvalidAmount`] (and `account` as it
+    /// was) when a total would leave `Decimal`'s range.
+    ///
+    /// ```
+    /// use backorder_core::ledger::{LedgerAccount, LedgerAccountKind, SystemAccountChange};
+    /// use backorder_core::Currency;
+    /// use rust_decimal::Decimal;
+    /// let mut revenue = LedgerAccount::new("@revenue:USD", LedgerAccountKind::Revenue, Currency::USD);
+    /// let deposit = SystemAccountChange { credits_pending: Decimal::from(49), ..Default::default() };
+    /// deposit.apply_to(&mut revenue).unwrap();
+    /// assert_eq!(revenue.credits_pending, Decimal::from(49));
+    /// ```
+    pub fn apply_to(&self, account: &mut LedgerAccount) -> Result<()> {
+        let changed = (
+            add(account.debits_pending, self.debits_pending)?,
+            add(account.debits_posted, self.debits_posted)?,
+            add(account.credits_pending, self.credits_pending)?,
+            add(account.credits_posted, self.credits_posted)?,
+        );
+        (
+            account.debits_pending,
+            account.debits_posted,
+            account.credits_pending,
+            account.credits_posted,
+        ) = changed;
+        Ok(())
+    }
+
+    /// The sum of two changes (one transaction's changes to one account, added up).
+    pub fn plus(&self, other: &SystemAccountChange) -> Result<SystemAccountChange> {
+        Ok(SystemAccountChange {
+            debits_pending: add(self.debits_pending, other.debits_pending)?,
+            debits_posted: add(self.debits_posted, other.debits_posted)?,
+            credits_pending: add(self.credits_pending, other.credits_pending)?,
+            credits_posted: add(self.credits_posted, other.credits_posted)?,
+        })
+    }
+}
+
 /// A customer's figures, as shown on the statement header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
@@ -179,7 +251,11 @@ impl TransferKind {
 /// One journal entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
-    /// Journal position, strictly increasing; a reserve's id is its reservation id.
+    /// Journal id, unique; a reserve's id is its reservation id. Each customer's transfers
+    /// take increasing ids in the order they commit (what a statement pages by). One store
+    /// alone numbers the whole journal densely from 1; several processes on one PostgreSQL
+    /// database count through blocks of their own, so across customers ids there follow no
+    /// commit order.
     pub id: u64,
     /// The idempotency key.
     pub key: Key,
@@ -245,7 +321,9 @@ pub trait LedgerStore {
     fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()>;
     /// The transfer recorded under an idempotency key.
     fn transfer_by_key(&mut self, key: &str) -> Result<Option<Transfer>>;
-    /// The next journal id (strictly increasing).
+    /// The next journal id: unique, above every id this store gave out before, and above every
+    /// id of the accounts' journals the transaction writes to when it commits (a store that
+    /// cannot know that at once fails the commit with [`Error::StoreConflict`]).
     fn next_transfer_id(&mut self) -> Result<u64>;
     /// Appends a transfer to the journal. A key the journal has is refused with
     /// [`Error::IdempotencyConflict`], here or, by a store that buffers the journal, at commit.
@@ -254,6 +332,24 @@ pub trait LedgerStore {
     fn reservation(&mut self, id: u64) -> Result<Option<Reservation>>;
     /// Inserts or replaces a reservation (taken by value).
     fn put_reservation(&mut self, reservation: Reservation) -> Result<()>;
+    /// Adds `change` to one of the ledger's own accounts (`key` from [`system_account_key`]),
+    /// opening it at zero on first use. The ledger never decides anything on these accounts'
+    /// totals, so it does not read them: a store shared by several processes records the change
+    /// without reading the account, and concurrent deposits do not contend for the registrar's
+    /// revenue account. The default reads the account and writes it back.
+    fn add_to_system_account(
+        &mut self,
+        key: &str,
+        kind: LedgerAccountKind,
+        currency: Currency,
+        change: &SystemAccountChange,
+    ) -> Result<()> {
+        let mut account = self
+            .ledger_account(key)?
+            .unwrap_or_else(|| LedgerAccount::new(key, kind, currency));
+        change.apply_to(&mut account)?;
+        self.put_ledger_account(account)
+    }
 }
 
 /// A request to the ledger, the fields compared on an idempotent repeat (all but the time: a
@@ -321,18 +417,6 @@ fn customer<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<Ledger
     }
 }
 
-/// One of the ledger's own accounts under `key` (from [`system_account_key`]), opened on first use.
-fn system<S: LedgerStore + ?Sized>(
-    tx: &mut S,
-    key: &str,
-    kind: LedgerAccountKind,
-    currency: Currency,
-) -> Result<LedgerAccount> {
-    Ok(tx
-        .ledger_account(key)?
-        .unwrap_or_else(|| LedgerAccount::new(key, kind, currency)))
-}
-
 /// Opens a customer's ledger account at zero. Fails with [`Error::AccountExists`] if it exists.
 pub fn open_customer<S: LedgerStore + ?Sized>(
     tx: &mut S,
@@ -355,40 +439,62 @@ pub fn balance<S: LedgerStore + ?Sized>(tx: &mut S, account: &str) -> Result<Bal
     Ok(Balance::from(&customer(tx, account)?))
 }
 
+/// Which side of a posted transfer the customer is on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CustomerSide {
+    /// Money comes in (a top-up): the customer is credited.
+    Credited,
+    /// Money goes out (a charge, a payout): the customer is debited, within the available balance.
+    Debited,
+}
+
+/// A posted transfer between a customer and one of the ledger's own accounts.
 #[allow(clippy::too_many_arguments)]
 fn posted<S: LedgerStore + ?Sized>(
     tx: &mut S,
     key: &str,
     kind: TransferKind,
-    mut debit: LedgerAccount,
-    mut credit: LedgerAccount,
+    mut customer: LedgerAccount,
+    side: CustomerSide,
+    (system_key, system_kind): (&str, LedgerAccountKind),
     amount: Decimal,
     backorder: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Transfer> {
-    if debit.kind == LedgerAccountKind::Customer && debit.available() < amount {
-        return Err(Error::InsufficientFunds {
-            account: debit.key.to_string(),
-            needed: Money::new(amount, debit.currency).to_string(),
-            available: Money::new(debit.available(), debit.currency).to_string(),
-        });
-    }
-    debit.debits_posted = add(debit.debits_posted, amount)?;
-    credit.credits_posted = add(credit.credits_posted, amount)?;
+    let mut change = SystemAccountChange::default();
+    let (debit, credit) = match side {
+        CustomerSide::Debited => {
+            if customer.available() < amount {
+                return Err(Error::InsufficientFunds {
+                    account: customer.key.to_string(),
+                    needed: Money::new(amount, customer.currency).to_string(),
+                    available: Money::new(customer.available(), customer.currency).to_string(),
+                });
+            }
+            customer.debits_posted = add(customer.debits_posted, amount)?;
+            change.credits_posted = amount;
+            (customer.key.clone(), Key::from(system_key))
+        }
+        CustomerSide::Credited => {
+            customer.credits_posted = add(customer.credits_posted, amount)?;
+            change.debits_posted = amount;
+            (Key::from(system_key), customer.key.clone())
+        }
+    };
     let t = Transfer {
         id: tx.next_transfer_id()?,
         key: Key::from(key),
         kind,
-        debit: debit.key.clone(),
-        credit: credit.key.clone(),
+        debit,
+        credit,
         amount,
-        currency: debit.currency,
+        currency: customer.currency,
         pending_id: None,
         backorder,
         at: now,
     };
-    tx.put_ledger_account(debit)?;
-    tx.put_ledger_account(credit)?;
+    tx.add_to_system_account(system_key, system_kind, customer.currency, &change)?;
+    tx.put_ledger_account(customer)?;
     tx.insert_transfer(&t)?;
     Ok(t)
 }
@@ -437,8 +543,17 @@ pub fn fund<S: LedgerStore + ?Sized>(
     }
     let credit = customer(tx, account)?;
     let value = checked_amount(&credit, amount)?;
-    let debit = system(tx, &funding, LedgerAccountKind::Funding, credit.currency)?;
-    posted(tx, key, TransferKind::Fund, debit, credit, value, None, now)
+    posted(
+        tx,
+        key,
+        TransferKind::Fund,
+        credit,
+        CustomerSide::Credited,
+        (&funding, LedgerAccountKind::Funding),
+        value,
+        None,
+        now,
+    )
 }
 
 /// Charges a customer directly (posted at once), e.g. the part of an auction price above the deposit.
@@ -512,8 +627,17 @@ fn to_system<S: LedgerStore + ?Sized>(
     }
     let debit = customer(tx, account)?;
     let value = checked_amount(&debit, amount)?;
-    let credit = system(tx, &credit_key, to, debit.currency)?;
-    posted(tx, key, kind, debit, credit, value, backorder, now)
+    posted(
+        tx,
+        key,
+        kind,
+        debit,
+        CustomerSide::Debited,
+        (&credit_key, to),
+        value,
+        backorder,
+        now,
+    )
 }
 
 /// Reserves a deposit (a pending transfer). The returned transfer's id is the reservation id.
@@ -549,16 +673,14 @@ pub fn reserve<S: LedgerStore + ?Sized>(
             available: Money::new(debit.available(), debit.currency).to_string(),
         });
     }
-    let mut credit = system(tx, &revenue, LedgerAccountKind::Revenue, debit.currency)?;
     debit.debits_pending = add(debit.debits_pending, value)?;
-    credit.credits_pending = add(credit.credits_pending, value)?;
     let id = tx.next_transfer_id()?;
     let t = Transfer {
         id,
         key: Key::from(key),
         kind: TransferKind::Reserve,
         debit: debit.key.clone(),
-        credit: credit.key.clone(),
+        credit: Key::from(revenue.as_str()),
         amount: value,
         currency: debit.currency,
         pending_id: None,
@@ -566,7 +688,15 @@ pub fn reserve<S: LedgerStore + ?Sized>(
         at: now,
     };
     tx.insert_transfer(&t)?;
-    tx.put_ledger_account(credit)?;
+    tx.add_to_system_account(
+        &revenue,
+        LedgerAccountKind::Revenue,
+        debit.currency,
+        &SystemAccountChange {
+            credits_pending: value,
+            ..Default::default()
+        },
+    )?;
     tx.put_reservation(Reservation {
         id,
         account: debit.key.clone(),
@@ -653,20 +783,26 @@ fn resolve<S: LedgerStore + ?Sized>(
         None => Decimal::ZERO,
     };
     let mut debit = customer(tx, &r.account)?;
-    let mut credit = tx
-        .ledger_account(&r.credit)?
-        .ok_or_else(|| Error::Internal(format!("ledger account {} missing", r.credit)))?;
+    let credit_kind = system_account_kind(&r.credit).ok_or_else(|| {
+        Error::Internal(format!(
+            "reservation {reservation} credits {}, not a ledger account of its own",
+            r.credit
+        ))
+    })?;
     debit.debits_pending = sub(debit.debits_pending, r.amount)?;
-    credit.credits_pending = sub(credit.credits_pending, r.amount)?;
     debit.debits_posted = add(debit.debits_posted, posted_amount)?;
-    credit.credits_posted = add(credit.credits_posted, posted_amount)?;
+    let change = SystemAccountChange {
+        credits_pending: -r.amount,
+        credits_posted: posted_amount,
+        ..Default::default()
+    };
     let id = tx.next_transfer_id()?;
     let t = Transfer {
         id,
         key: Key::from(key),
         kind,
         debit: debit.key.clone(),
-        credit: credit.key.clone(),
+        credit: r.credit.clone(),
         amount: capture.unwrap_or(r.amount),
         currency: r.currency,
         pending_id: Some(reservation),
@@ -679,7 +815,7 @@ fn resolve<S: LedgerStore + ?Sized>(
     };
     r.resolved_by = Some(id);
     tx.put_ledger_account(debit)?;
-    tx.put_ledger_account(credit)?;
+    tx.add_to_system_account(&r.credit, credit_kind, r.currency, &change)?;
     tx.insert_transfer(&t)?;
     tx.put_reservation(r)?;
     Ok(t)

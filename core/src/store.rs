@@ -211,7 +211,9 @@ pub trait Store: LedgerStore + Send {
     ) -> Result<Vec<LedgerAccount>>;
     /// Transfers with id greater than `after`, ascending, at most `limit`.
     fn transfers_after(&mut self, after: u64, limit: usize) -> Result<Vec<Transfer>>;
-    /// Transfers touching a ledger account with id greater than `after`, ascending, at most `limit`.
+    /// Transfers touching a ledger account with id greater than `after`, ascending, at most
+    /// `limit`. A customer's transfers take increasing ids in commit order, so paging by the
+    /// last id seen misses none that commit later.
     fn transfers_for_account(
         &mut self,
         account: &str,

@@ -24,7 +24,8 @@ use backorder::core::{
     Store, TldPolicy, Transfer, WakeKey,
 };
 use backorder::{Error, Result};
-use backorder_core::ledger::LedgerStore;
+use backorder_core::ledger::{LedgerAccountKind, LedgerStore, SystemAccountChange};
+use backorder_core::Currency;
 use chrono::{DateTime, Utc};
 
 /// A fault the world arms: it fires at the `after`-th store call made while armed (1 = the next).
@@ -154,6 +155,15 @@ impl LedgerStore for FaultyStore {
     }
     fn put_reservation(&mut self, reservation: Reservation) -> Result<()> {
         pass!(self.put_reservation(reservation))
+    }
+    fn add_to_system_account(
+        &mut self,
+        key: &str,
+        kind: LedgerAccountKind,
+        currency: Currency,
+        change: &SystemAccountChange,
+    ) -> Result<()> {
+        pass!(self.add_to_system_account(key, kind, currency, change))
     }
 }
 

@@ -710,7 +710,7 @@ fn a_reopened_sqlite_store_has_everything_committed() {
     );
     drop(e);
     let mut s = SqliteStore::open(&path, Default::default()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4, "every migration applied");
+    assert_eq!(s.schema_version().unwrap(), 5, "every migration applied");
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod schema;
 mod shared_cache;
 pub mod sql;
 pub mod sqlite;
+mod system_accounts;
 
 pub use backorder_core::store::Store;
 pub use backorder_core::MemoryStore;

@@ -12,12 +12,26 @@
 //! locked leaves that work to the process doing it. The tables and their encoding are those of
 //! [`super::sql`].
 //!
-//! Ledger accounts, open reservations and the transfer counter this process last read or wrote
-//! are kept between transactions and used without a round trip; the transaction's write
-//! statement checks that the database still holds them, and fails as a serialization failure
-//! when another process changed one (a transaction that rolls back is checked after it). So a
-//! deposit reserved or released with nothing else in its transaction is one round trip:
-//! `BEGIN`, the write statement and `COMMIT`, pipelined.
+//! Nothing every ledger operation writes is written by every other, so processes (and
+//! connections) working for different customers do not fail each other's transactions:
+//! - the registrar's own accounts (`@revenue:USD`, …) take each transaction's change as an
+//!   addition to this connection's share row, never read by a write (`system_accounts`);
+//! - journal ids come from a block of 1,024 (`schema::TRANSFER_ID_BLOCK`) that this process
+//!   takes from a sequence and counts through; one process alone gets dense ids, as the other
+//!   stores give. Across processes ids are unique but not in commit order; each customer's
+//!   journal is (what a statement pages by): the write statement refuses an id at or below the
+//!   customer's `last_transfer`, and the transaction runs again with a new block.
+//!
+//! (Engine commands that place backorders, open auctions or append events still take the
+//! `backorder`, `auction` and `event` counters, which keep those ids dense and in commit order,
+//! as the outbox's readers need: such commands from several processes take turns.)
+//!
+//! Customers' ledger accounts and open reservations this process last read or wrote are kept
+//! between transactions and used without a round trip; the transaction's write statement checks
+//! that the database still holds them, and fails as a serialization failure when another
+//! process changed one (a transaction that rolls back is checked after it). So a deposit
+//! reserved or released with nothing else in its transaction is one round trip, `BEGIN`, the
+//! write statement and `COMMIT` pipelined, plus one for a new block of ids every 1,024.
 
 use std::collections::HashMap;
 
@@ -419,7 +433,11 @@ mod tests {
         a.begin().unwrap();
         let r3 = ledger::reserve(&mut a, "r3", "ann", &usd(10), None, now).unwrap();
         a.commit().unwrap();
-        assert_eq!(r3.id, 5, "ids stay dense across the two stores");
+        assert!(
+            r3.id > r1.id + 2,
+            "`a` counted past what `b` committed for ann ({})",
+            r3.id
+        );
         // `b` kept what it committed, and `a` has changed it since: `b` runs again, as the
         // engine does.
         b.begin().unwrap();
@@ -459,6 +477,138 @@ mod tests {
                 rust_decimal::Decimal::from(700 - 420)
             )
         );
+        // The two stores counted through blocks of their own, and ann's statement is still in
+        // the order the transfers committed.
+        let statement: Vec<String> = fresh
+            .transfers_for_account("ann", 0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.key.to_string())
+            .collect();
+        assert_eq!(
+            statement,
+            ["f1", "r1", "r2", "x1", "r3", "f2", "r4", "f3", "r5"]
+        );
+    }
+
+    /// Another process reserves and releases for a customer this store kept: the row's text is
+    /// back to what this store kept, but the customer's journal moved past this store's block.
+    /// The write statement's order check must refuse the stale ids, and the next run take ids
+    /// above the other process's.
+    #[test]
+    fn a_row_changed_and_changed_back_still_keeps_the_statement_in_order() {
+        use backorder_core::ledger::{self, LedgerStore};
+        use backorder_core::{Currency, Money, Store};
+        let Some(url) = fresh_database("changed_back") else {
+            return;
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let usd = |n: i64| Money::new(rust_decimal::Decimal::from(n), Currency::USD);
+        let (mut a, mut b) = (
+            PostgresStore::connect(&url).unwrap(),
+            PostgresStore::connect(&url).unwrap(),
+        );
+        a.defer_key_checks();
+        b.defer_key_checks();
+        a.begin().unwrap();
+        ledger::open_customer(&mut a, "ann", Currency::USD).unwrap();
+        ledger::fund(&mut a, "f1", "ann", &usd(100), now).unwrap();
+        a.commit().unwrap();
+        let kept = a.ledger_account("ann").unwrap().unwrap();
+        b.begin().unwrap();
+        let r = ledger::reserve(&mut b, "b-r", "ann", &usd(30), None, now).unwrap();
+        let x = ledger::release(&mut b, "b-x", r.id, now).unwrap();
+        b.commit().unwrap();
+        assert_eq!(
+            b.ledger_account("ann").unwrap(),
+            Some(kept),
+            "the same text again"
+        );
+        a.begin().unwrap();
+        ledger::reserve(&mut a, "a-r", "ann", &usd(10), None, now).unwrap();
+        let stale = a.commit().unwrap_err();
+        assert!(
+            matches!(&stale, Error::StoreConflict(m) if m.contains(super::super::sql::JOURNAL_ORDER)),
+            "{stale}"
+        );
+        let t = retrying(&mut a, |s| {
+            ledger::reserve(s, "a-r", "ann", &usd(10), None, now)
+        });
+        assert!(t.id > x.id, "{} after {}", t.id, x.id);
+    }
+
+    /// Two processes deposit for two customers at once: neither waits for nor fails the other,
+    /// and the registrar's revenue account is the sum of both connections' shares.
+    #[test]
+    fn deposits_of_two_processes_at_once_share_the_revenue_account() {
+        use backorder_core::ledger::{self, LedgerStore};
+        use backorder_core::{Currency, Money, Store};
+        use rust_decimal::Decimal;
+        let Some(url) = fresh_database("shares") else {
+            return;
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let usd = |n: i64| Money::new(Decimal::from(n), Currency::USD);
+        let (mut a, mut b) = (
+            PostgresStore::connect(&url).unwrap(),
+            PostgresStore::connect(&url).unwrap(),
+        );
+        for (s, who) in [(&mut a, "ann"), (&mut b, "bob")] {
+            s.defer_key_checks();
+            s.begin().unwrap();
+            ledger::open_customer(s, who, Currency::USD).unwrap();
+            ledger::fund(s, &format!("f-{who}"), who, &usd(100), now).unwrap();
+            s.commit().unwrap();
+        }
+        // Both transactions open at once, each reserving and then releasing part: no conflict.
+        for round in 0..20 {
+            a.begin().unwrap();
+            b.begin().unwrap();
+            let ra = ledger::reserve(&mut a, &format!("ra{round}"), "ann", &usd(3), None, now);
+            let rb = ledger::reserve(&mut b, &format!("rb{round}"), "bob", &usd(2), None, now);
+            a.commit().unwrap();
+            b.commit().unwrap();
+            if round % 2 == 1 {
+                a.begin().unwrap();
+                b.begin().unwrap();
+                ledger::release(&mut a, &format!("xa{round}"), ra.unwrap().id, now).unwrap();
+                ledger::capture(
+                    &mut b,
+                    &format!("cb{round}"),
+                    rb.unwrap().id,
+                    usd(1).amount,
+                    now,
+                )
+                .unwrap();
+                b.commit().unwrap();
+                a.commit().unwrap();
+            }
+        }
+        let mut fresh = PostgresStore::connect(&url).unwrap();
+        let revenue = fresh.ledger_account("@revenue:USD").unwrap().unwrap();
+        // ann: 10 of 3 held; bob: 10 of 2 held and 10 captured at 1.
+        assert_eq!(
+            (revenue.credits_pending, revenue.credits_posted),
+            (Decimal::from(30 + 20), Decimal::from(10))
+        );
+        let funding = fresh.ledger_account("@funding:USD").unwrap().unwrap();
+        assert_eq!(funding.debits_posted, Decimal::from(200));
+        let keys: Vec<String> = fresh
+            .ledger_accounts_after(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.key.to_string())
+            .collect();
+        assert_eq!(keys, ["@funding:USD", "@revenue:USD", "ann", "bob"]);
+        let page = fresh
+            .ledger_accounts_after(Some("@funding:USD"), 1)
+            .unwrap();
+        assert_eq!(page, vec![revenue.clone()]);
+        // A direct put of the registrar's account replaces its totals.
+        let mut put = revenue;
+        put.credits_posted = Decimal::from(7);
+        fresh.put_ledger_account(put.clone()).unwrap();
+        assert_eq!(fresh.ledger_account("@revenue:USD").unwrap(), Some(put));
     }
 
     /// Another process changes only a ledger row this store kept (no transfer id taken, so no

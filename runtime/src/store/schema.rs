@@ -95,6 +95,10 @@ pub(crate) const SQLITE_MIGRATIONS: &[&str] = &[
     // process owns a SQLite file, and what it keeps needs no check. The number keeps the two
     // schemas' versions in step.
     "-- version 4: nothing to change in SQLite",
+    // 5: nothing. PostgreSQL's version 5 takes the registrar's own accounts and the journal ids
+    // out of every transaction's way, for several processes at once; one process owns a SQLite
+    // file.
+    "-- version 5: nothing to change in SQLite",
 ];
 
 /// The PostgreSQL migrations, version 1 first: the SQLite schema with 64-bit integers and keys
@@ -191,7 +195,49 @@ pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
         RETURN TRUE;
      END
      $$;"#,
+    // 5: nothing every transaction writes is written by every other (see `TRANSFER_ID_BLOCK`).
+    // - The registrar's own accounts (`@revenue:USD`, …) take each transaction's change as an
+    //   addition to this connection's share row (`shard` is the server process id, unique among
+    //   open connections), never read by a write: the account is its old row plus its shares.
+    // - Journal ids come in blocks from a sequence (one process counts on through its block), so
+    //   no row is locked for them; `last_transfer` keeps each customer's journal in commit order,
+    //   and the write statement refuses ids at or below it.
+    r#"CREATE TABLE ledger_account_shares (
+        key TEXT COLLATE "C" NOT NULL,
+        shard BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        debits_pending NUMERIC NOT NULL,
+        debits_posted NUMERIC NOT NULL,
+        credits_pending NUMERIC NOT NULL,
+        credits_posted NUMERIC NOT NULL,
+        PRIMARY KEY (key, shard));
+     ALTER TABLE ledger_accounts ADD COLUMN last_transfer BIGINT NOT NULL DEFAULT 0;
+     UPDATE ledger_accounts a SET last_transfer = j.last FROM (
+        SELECT side AS key, max(id) AS last FROM (
+           SELECT debit AS side, id FROM transfers UNION ALL SELECT credit, id FROM transfers) s
+        GROUP BY side) j
+        WHERE a.key = j.key AND a.key NOT LIKE '@%';
+     CREATE FUNCTION backorder_journal_order_check(in_order BOOLEAN) RETURNS BOOLEAN
+        LANGUAGE plpgsql AS $$
+     BEGIN
+        IF in_order IS NOT TRUE THEN
+           RAISE EXCEPTION 'a journal id at or below a customer''s last one: another process committed first'
+              USING ERRCODE = 'serialization_failure';
+        END IF;
+        RETURN TRUE;
+     END
+     $$;
+     CREATE SEQUENCE transfer_id_blocks;
+     SELECT setval('transfer_id_blocks', (GREATEST(
+        (SELECT value FROM counters WHERE name = 'transfer'),
+        (SELECT COALESCE(max(id), 0) FROM transfers)) + 1023) / 1024 + 1, false);"#,
 ];
+
+/// How many journal ids a PostgreSQL store takes from the `transfer_id_blocks` sequence at a
+/// time (schema 5): block `b` holds ids `(b - 1) * 1024 + 1 ..= b * 1024`. One process alone
+/// uses its blocks one after another, so its ids are dense from 1 like the other stores'.
+pub(crate) const TRANSFER_ID_BLOCK: u64 = 1024;
 
 /// Migration 2 of both databases: the journal indexes only the customer side of a transfer.
 /// Every transfer has a ledger account of the registrar's own (`@revenue:USD`, …; customer ids

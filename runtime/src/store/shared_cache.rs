@@ -1,8 +1,9 @@
 //! Rows a store on a shared database (PostgreSQL) keeps between transactions, checked rather
 //! than trusted.
 //!
-//! A deposit reads the customer's ledger account, the registrar's revenue account, the transfer
-//! counter and (to release) its reservation: four round trips before the one that writes. Most
+//! A deposit reads the customer's ledger account and (to release) its reservation: two round
+//! trips before the one that writes. (The registrar's revenue account is never read by a write,
+//! and journal ids come from this process's block: see schema 5.) Most
 //! of the time no other process touched those rows since this one last read or wrote them. So
 //! the store keeps each row with the exact text it read or wrote, answers a transaction from
 //! here without a round trip, and notes what it answered: the transaction's next write
@@ -45,8 +46,6 @@ pub(crate) struct SharedCache {
     ledger: HashMap<Key, (LedgerAccount, String)>,
     /// Open reservations only: a resolved one is never resolved again.
     reservations: HashMap<u64, (Reservation, String)>,
-    /// The `transfer` counter as this process last read or wrote it.
-    transfer_counter: Option<u64>,
     /// Rows answered from the cache in the open transaction and not yet checked, with the text
     /// the answer rests on.
     assumed_ledger: Vec<(Key, String)>,
@@ -91,14 +90,6 @@ impl SharedCache {
         Some(r.clone())
     }
 
-    /// The `transfer` counter as last seen (the caller's next write checks it).
-    pub(crate) fn transfer_counter(&self) -> Option<u64> {
-        if self.bypass {
-            return None;
-        }
-        self.transfer_counter
-    }
-
     /// A ledger account as read from, or committed to, the database, with its stored text.
     pub(crate) fn remember_ledger_account(&mut self, account: LedgerAccount, text: String) {
         if self.ledger.len() >= CAPACITY && !self.ledger.contains_key(&account.key) {
@@ -117,11 +108,6 @@ impl SharedCache {
             self.reservations.clear();
         }
         self.reservations.insert(r.id, (r, text));
-    }
-
-    /// The `transfer` counter's value as committed by this process.
-    pub(crate) fn remember_transfer_counter(&mut self, value: u64) {
-        self.transfer_counter = Some(value);
     }
 
     /// True when the open transaction took rows from the cache that no statement checked yet.
@@ -149,7 +135,6 @@ impl SharedCache {
     pub(crate) fn invalidate(&mut self) {
         self.ledger.clear();
         self.reservations.clear();
-        self.transfer_counter = None;
         self.assumed_ledger.clear();
         self.assumed_reservations.clear();
         self.paused = PAUSE;
@@ -185,17 +170,13 @@ mod tests {
     fn a_conflict_empties_the_cache_and_pauses_it() {
         let mut c = SharedCache::default();
         c.remember_ledger_account(account("C1"), "t1".into());
-        c.remember_transfer_counter(7);
         c.invalidate();
         for _ in 0..PAUSE {
             c.begin();
             c.remember_ledger_account(account("C1"), "t1".into());
-            c.remember_transfer_counter(7);
             assert!(c.ledger_account("C1").is_none());
-            assert_eq!(c.transfer_counter(), None);
         }
         c.begin();
         assert!(c.ledger_account("C1").is_some());
-        assert_eq!(c.transfer_counter(), Some(7));
     }
 }

@@ -10,9 +10,10 @@
 //!
 //! A backend that owns its database (SQLite: one process per file) lets the store keep the id
 //! counters in memory and cache committed ledger accounts; a shared one (PostgreSQL: several
-//! engine processes) takes ids from the `counters` table inside the transaction, and keeps the
-//! ledger rows and the transfer counter it last saw only as answers its next write statement
-//! checks (see [`PostgresStore`](super::postgres::PostgresStore)). Either way, journal rows,
+//! engine processes) takes ids from the `counters` table inside the transaction (journal ids
+//! from a block of its own), keeps the ledger rows it last saw only as answers its next write
+//! statement checks, and adds to the registrar's own accounts without reading them (see
+//! [`PostgresStore`](super::postgres::PostgresStore) and `system_accounts`). Either way, journal rows,
 //! ledger accounts and reservations written in a transaction are buffered and written at commit
 //! (or before a query that scans their table); on PostgreSQL in one statement. After
 //! [`Store::defer_key_checks`] ledger idempotency keys are checked at the end of a transaction,
@@ -26,18 +27,22 @@ use backorder_core::auction::Auction;
 use backorder_core::backorder::{Allocation, Backorder};
 use backorder_core::catalog::PendingDeletion;
 use backorder_core::event::Event;
-use backorder_core::ledger::{LedgerAccount, LedgerStore, Reservation, Transfer, TransferKind};
+use backorder_core::ledger::{
+    LedgerAccount, LedgerAccountKind, LedgerStore, Reservation, SystemAccountChange, Transfer,
+    TransferKind,
+};
 use backorder_core::lifecycle::Status;
 use backorder_core::name::DomainName;
 use backorder_core::policy::TldPolicy;
 use backorder_core::store::{BackorderHead, CommandRecord, NewEvent, Store, WakeKey};
-use backorder_core::{Error, Key, Result};
+use backorder_core::{Currency, Error, Key, Result};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::schema::{self, time_text};
 use super::shared_cache::SharedCache;
+use super::system_accounts::{self, accounts_with_shares, add_to_shares};
 
 /// A statement parameter.
 #[derive(Clone, Copy, Debug)]
@@ -161,9 +166,16 @@ pub struct SqlStore<B: Backend> {
     tx_transfers: Vec<Transfer>,
     tx_transfer_keys: HashMap<Key, usize>,
     transfers_flushed: usize,
-    /// Shared: the `transfer` counter as the open transaction read it (locking the row) and the
-    /// last id it gave out since; written back at commit.
-    transfer_counter: Option<(u64, u64)>,
+    /// Shared: changes to the registrar's own accounts in the open transaction, added to this
+    /// connection's shares by the write statement (see `system_accounts`).
+    dirty_system: BTreeMap<Key, (LedgerAccountKind, Currency, SystemAccountChange)>,
+    /// Shared: the next journal id of this process's block and the block's last, kept between
+    /// transactions (see [`schema::TRANSFER_ID_BLOCK`]), and as they were at `begin`.
+    transfer_block: Option<(u64, u64)>,
+    transfer_block_at_begin: Option<(u64, u64)>,
+    /// Shared: the highest `last_transfer` of the customer rows the open transaction read; its
+    /// journal ids must be above it.
+    tx_id_floor: u64,
     /// When the caller runs a transaction again on [`Error::StoreConflict`]: idempotency keys
     /// are not read before use; see [`Store::defer_key_checks`].
     defer_keys: bool,
@@ -219,6 +231,9 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>> {
 }
 
 use Param::{Bool, Int, Ints, OptInt, OptInts, OptText, Text, Texts};
+
+/// What `backorder_journal_order_check` (schema 5) says when it fails a transaction.
+pub(crate) const JOURNAL_ORDER: &str = "journal id at or below";
 
 /// The check of rows a transaction took from the shared cache: true when every ledger account
 /// (keys `?$k`, texts `?$t`) and reservation (ids `?$i`, texts `?$r`) still has that text. The
@@ -307,7 +322,10 @@ impl<B: Backend> SqlStore<B> {
             tx_transfers: Vec::new(),
             tx_transfer_keys: HashMap::new(),
             transfers_flushed: 0,
-            transfer_counter: None,
+            dirty_system: BTreeMap::new(),
+            transfer_block: None,
+            transfer_block_at_begin: None,
+            tx_id_floor: 0,
             defer_keys: false,
             keys_assumed_absent: Vec::new(),
             read_keys_next: false,
@@ -463,7 +481,7 @@ impl<B: Backend> SqlStore<B> {
             return Ok(*slot);
         }
         if name == "transfer" {
-            return self.next_transfer_locked();
+            return self.next_transfer_from_block();
         }
         // Shared: the row is locked until the transaction ends, so ids follow commit order.
         let v = self
@@ -475,44 +493,35 @@ impl<B: Backend> SqlStore<B> {
         Ok(v as u64)
     }
 
-    /// Shared: the next transfer id. Every ledger operation writes the journal, so a transaction
-    /// that takes one id locks the `transfer` counter once and counts on in memory; the last id
-    /// goes back into the row with the transaction's other writes (in the same statement where
-    /// the backend binds arrays). Ids stay dense and in commit order, as with the other counters.
-    fn next_transfer_locked(&mut self) -> Result<u64> {
-        if !self.in_tx {
-            let v = self
-                .int(
-                    "UPDATE counters SET value = value + 1 WHERE name = 'transfer' RETURNING value",
-                    &[],
-                )?
-                .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?;
-            return Ok(v as u64);
+    /// Shared: the next journal id, from this process's block; a new block when it is used up
+    /// or when the open transaction read a customer's row whose journal is already past it.
+    ///
+    /// Ids from blocks are unique but, across processes, not in commit order: two processes
+    /// count through different blocks. What keeps each customer's statement in commit order is
+    /// `last_transfer`: the write statement refuses an id at or below the customer's, so the
+    /// transaction runs again, and takes a new block (above every id given out so far).
+    fn next_transfer_from_block(&mut self) -> Result<u64> {
+        if let Some((next, last)) = self.transfer_block {
+            if next <= last && next > self.tx_id_floor {
+                self.transfer_block = Some((next + 1, last));
+                return Ok(next);
+            }
         }
-        if self.transfer_counter.is_none() {
-            // The value this process last wrote, if it keeps it: the write checks it is still
-            // the row's (see `flush_as_arrays`).
-            let cached = match self.caches_shared() {
-                true => self.shared.transfer_counter(),
-                false => None,
-            };
-            let v = match cached {
-                Some(v) => v,
-                None => self
-                    .int(
-                        "SELECT value FROM counters WHERE name = 'transfer' FOR UPDATE",
-                        &[],
-                    )?
-                    .ok_or_else(|| Error::Store("the counter 'transfer' is missing".into()))?
-                    as u64,
-            };
-            self.transfer_counter = Some((v, v));
+        let block = self
+            .int("SELECT nextval('transfer_id_blocks')", &[])?
+            .ok_or_else(|| Error::Store("the sequence 'transfer_id_blocks' is missing".into()))?
+            .max(1) as u64;
+        let first = (block - 1) * schema::TRANSFER_ID_BLOCK + 1;
+        let last = block * schema::TRANSFER_ID_BLOCK;
+        if first <= self.tx_id_floor {
+            return Err(Error::Store(format!(
+                "journal id block {block} is below a committed id {}: is the sequence \
+                 'transfer_id_blocks' behind the journal?",
+                self.tx_id_floor
+            )));
         }
-        let Some((_, last)) = &mut self.transfer_counter else {
-            return Err(Error::Internal("the transfer counter is not held".into()));
-        };
-        *last += 1;
-        Ok(*last)
+        self.transfer_block = Some((first + 1, last));
+        Ok(first)
     }
 
     /// Records that ids up to `value` of counter `name` were used, for rows that leave the table.
@@ -553,13 +562,6 @@ impl<B: Backend> SqlStore<B> {
                  ON CONFLICT (id) DO UPDATE SET body = excluded.body",
                 &[Int(sql_id(r.id)), Text(&body)],
             )?;
-        }
-        if let Some((_, last)) = self.transfer_counter.filter(|(read, last)| last > read) {
-            self.exec(
-                "UPDATE counters SET value = ?1 WHERE name = 'transfer'",
-                &[Int(sql_id(last))],
-            )?;
-            self.transfer_counter = Some((last, last));
         }
         let transfers = std::mem::take(&mut self.tx_transfers);
         let pending = &transfers[self.transfers_flushed..];
@@ -607,16 +609,17 @@ impl<B: Backend> SqlStore<B> {
     /// statement (PostgreSQL runs each data-modifying `WITH` part). With `commit`, the commit
     /// goes with it.
     ///
-    /// The same statement checks the rows the transaction took from [`SharedCache`] (and the
-    /// transfer counter it counted on from): when one changed, `backorder_cache_check` fails it
-    /// with a serialization failure, which the caller sees as [`Error::StoreConflict`].
+    /// The same statement checks the rows the transaction took from [`SharedCache`]: when one
+    /// changed, `backorder_cache_check` fails it with a serialization failure, which the caller
+    /// sees as [`Error::StoreConflict`]. It also checks that each customer's new journal ids are
+    /// above the customer's `last_transfer` (`backorder_journal_order_check`, the same failure),
+    /// and adds the changes to the registrar's own accounts to this connection's shares.
     fn flush_as_arrays(&mut self, commit: bool) -> Result<()> {
         let pending = &self.tx_transfers[self.transfers_flushed..];
-        let counter = self.transfer_counter.filter(|(read, last)| last > read);
         if self.dirty_ledger.is_empty()
             && self.dirty_reservations.is_empty()
+            && self.dirty_system.is_empty()
             && pending.is_empty()
-            && counter.is_none()
             && !self.shared.has_assumptions()
         {
             return if commit { self.db.commit() } else { Ok(()) };
@@ -642,6 +645,23 @@ impl<B: Backend> SqlStore<B> {
             .collect::<Result<Vec<_>>>()?;
         let a_keys: Vec<&str> = self.dirty_ledger.keys().map(|k| k.as_str()).collect();
         let a_bodies: Vec<&str> = a_texts.iter().map(String::as_str).collect();
+        // Each account's first and last journal id in this statement (0: none).
+        let mut a_first = vec![0i64; a_keys.len()];
+        let mut a_last = vec![0i64; a_keys.len()];
+        for (i, key) in a_keys.iter().enumerate() {
+            for t in pending
+                .iter()
+                .filter(|t| t.debit == **key || t.credit == **key)
+            {
+                let id = sql_id(t.id);
+                a_first[i] = if a_first[i] == 0 {
+                    id
+                } else {
+                    a_first[i].min(id)
+                };
+                a_last[i] = a_last[i].max(id);
+            }
+        }
         let r_ids: Vec<i64> = self
             .dirty_reservations
             .keys()
@@ -653,6 +673,27 @@ impl<B: Backend> SqlStore<B> {
             .map(to_json)
             .collect::<Result<Vec<_>>>()?;
         let r_texts: Vec<&str> = r_bodies.iter().map(String::as_str).collect();
+        let s_keys: Vec<&str> = self.dirty_system.keys().map(|k| k.as_str()).collect();
+        let s_kinds: Vec<&str> = self
+            .dirty_system
+            .values()
+            .map(|(kind, _, _)| system_accounts::kind_name(*kind))
+            .collect();
+        let s_currencies: Vec<&str> = self
+            .dirty_system
+            .values()
+            .map(|(_, currency, _)| currency.as_str())
+            .collect();
+        let changes = |f: fn(&SystemAccountChange) -> rust_decimal::Decimal| -> Vec<String> {
+            self.dirty_system
+                .values()
+                .map(|(_, _, c)| f(c).to_string())
+                .collect()
+        };
+        let s_dp = changes(|c| c.debits_pending);
+        let s_dpo = changes(|c| c.debits_posted);
+        let s_cp = changes(|c| c.credits_pending);
+        let s_cpo = changes(|c| c.credits_posted);
         let assumed = self.shared.take_assumptions();
         let (assumed_keys, assumed_texts, assumed_reservation_texts) = (
             strs(&assumed.keys),
@@ -670,17 +711,21 @@ impl<B: Backend> SqlStore<B> {
                  pending_id, backorder, journalled_at) \
                SELECT * FROM unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[], \
                  ?5::text[], ?6::text[], ?7::text[], ?8::bigint[], ?9::bigint[], ?10::text[])), \
-             a AS (INSERT INTO ledger_accounts (key, body) \
-               SELECT * FROM unnest(?11::text[], ?12::text[]) \
-               ON CONFLICT (key) DO UPDATE SET body = excluded.body), \
+             a AS (INSERT INTO ledger_accounts (key, body, last_transfer) \
+               SELECT * FROM unnest(?11::text[], ?12::text[], ?14::bigint[]) \
+               ON CONFLICT (key) DO UPDATE SET body = excluded.body, \
+                 last_transfer = GREATEST(ledger_accounts.last_transfer, excluded.last_transfer)), \
              r AS (INSERT INTO reservations (id, body) \
-               SELECT * FROM unnest(?13::bigint[], ?14::text[]) \
+               SELECT * FROM unnest(?15::bigint[], ?16::text[]) \
                ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
-             c AS (UPDATE counters SET value = ?15 \
-               WHERE name = 'transfer' AND ?16 AND value = ?17 RETURNING 1) \
-             SELECT backorder_cache_check( \
-               (SELECT count(*) FROM c) = CASE WHEN ?16 THEN 1 ELSE 0 END AND ",
-                kept_rows_unchanged!(18, 19, 20, 21),
+             s AS (",
+                add_to_shares!(17, 18, 19, 20, 21, 22, 23),
+                ") SELECT backorder_journal_order_check(NOT EXISTS ( \
+                 SELECT 1 FROM unnest(?11::text[], ?13::bigint[]) AS w(key, first_id) \
+                 JOIN ledger_accounts l ON l.key = w.key \
+                 WHERE w.first_id > 0 AND w.first_id <= l.last_transfer)) \
+               AND backorder_cache_check(",
+                kept_rows_unchanged!(24, 25, 26, 27),
                 ")"
             ),
             &[
@@ -696,11 +741,17 @@ impl<B: Backend> SqlStore<B> {
                 Texts(&t_times),
                 Texts(&a_keys),
                 Texts(&a_bodies),
+                Ints(&a_first),
+                Ints(&a_last),
                 Ints(&r_ids),
                 Texts(&r_texts),
-                Int(sql_id(counter.map_or(0, |(_, last)| last))),
-                Bool(counter.is_some()),
-                Int(sql_id(counter.map_or(0, |(read, _)| read))),
+                Texts(&s_keys),
+                Texts(&s_kinds),
+                Texts(&s_currencies),
+                Texts(&strs(&s_dp)),
+                Texts(&strs(&s_dpo)),
+                Texts(&strs(&s_cp)),
+                Texts(&strs(&s_cpo)),
                 Texts(&assumed_keys),
                 Texts(&assumed_texts),
                 Ints(&assumed.ids),
@@ -720,7 +771,9 @@ impl<B: Backend> SqlStore<B> {
         match r {
             Ok(_) => {
                 self.transfers_flushed = self.tx_transfers.len();
-                // The ledger accounts stay buffered until commit, as in `flush`.
+                // The ledger accounts stay buffered until commit, as in `flush`; the changes to
+                // the registrar's accounts are additions, written once.
+                self.dirty_system.clear();
                 let written = std::mem::take(&mut self.dirty_reservations);
                 if self.caches_shared() {
                     // The same order as `a_texts`: the map did not change in between.
@@ -729,14 +782,19 @@ impl<B: Backend> SqlStore<B> {
                     self.tx_reservations_written
                         .extend(written.into_values().zip(r_bodies));
                 }
-                if let (Some((_, last)), Some(held)) = (counter, &mut self.transfer_counter) {
-                    *held = (last, last);
-                }
                 Ok(())
             }
             Err(e) => {
                 // The transaction is lost; what it took from the cache may be why.
                 self.shared.invalidate();
+                if let Error::StoreConflict(m) = &e {
+                    if m.contains(JOURNAL_ORDER) {
+                        // This process's block is behind a customer's journal: the next run
+                        // takes a new one.
+                        self.transfer_block_at_begin = None;
+                        self.transfer_block = None;
+                    }
+                }
                 Err(self.key_violation(e, &refused_key))
             }
         }
@@ -774,7 +832,9 @@ impl<B: Backend> SqlStore<B> {
         self.dirty_reservations.clear();
         self.tx_reservations_written.clear();
         self.tx_ledger_texts.clear();
+        self.dirty_system.clear();
         self.counters = self.counters_at_begin;
+        self.transfer_block = self.transfer_block_at_begin;
         self.end_transaction();
     }
 
@@ -783,7 +843,6 @@ impl<B: Backend> SqlStore<B> {
         self.tx_transfers.clear();
         self.tx_transfer_keys.clear();
         self.transfers_flushed = 0;
-        self.transfer_counter = None;
     }
 
     /// Before a commit: a key the transaction took for absent and then wrote is checked by the
@@ -850,9 +909,6 @@ impl<B: Backend> SqlStore<B> {
         for (r, text) in self.tx_reservations_written.drain(..) {
             self.shared.remember_reservation(r, text);
         }
-        if let Some((_, last)) = self.transfer_counter {
-            self.shared.remember_transfer_counter(last);
-        }
         Ok(())
     }
 
@@ -897,6 +953,25 @@ impl<B: Backend> SqlStore<B> {
         }
     }
 
+    /// Shared: one of the registrar's accounts, its row plus its shares plus what the open
+    /// transaction added (see `system_accounts`); read, never kept.
+    fn system_account(&mut self, key: &str) -> Result<Option<LedgerAccount>> {
+        let mut found = None;
+        self.db.query(
+            accounts_with_shares!("SELECT CAST(?1 AS TEXT) AS key"),
+            &[Text(key)],
+            &mut |r| {
+                found = system_accounts::combined(r)?;
+                Ok(())
+            },
+        )?;
+        if let Some((kind, currency, change)) = self.dirty_system.get(key) {
+            let account = found.get_or_insert_with(|| LedgerAccount::new(key, *kind, *currency));
+            change.apply_to(account)?;
+        }
+        Ok(found)
+    }
+
     /// Writes buffered records outside a transaction, as their own commit.
     fn commit_buffers(&mut self) -> Result<()> {
         if let Err(e) = self.begin() {
@@ -925,10 +1000,33 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
             return Ok(Some(a.clone()));
         }
         let shared = self.caches_shared();
+        if shared && key.starts_with('@') {
+            return self.system_account(key);
+        }
         if shared && self.in_tx {
             if let Some(a) = self.shared.ledger_account(key) {
                 return Ok(Some(a));
             }
+        }
+        if shared {
+            let mut found = None;
+            self.db.query(
+                "SELECT body, last_transfer FROM ledger_accounts WHERE key = ?1",
+                &[Text(key)],
+                &mut |r| {
+                    found = Some((r.text(0)?, r.int(1)?));
+                    Ok(())
+                },
+            )?;
+            let Some((text, last_transfer)) = found else {
+                return Ok(None);
+            };
+            if self.in_tx {
+                self.tx_id_floor = self.tx_id_floor.max(last_transfer.max(0) as u64);
+            }
+            let account: LedgerAccount = from_json(&text)?;
+            self.shared.remember_ledger_account(account.clone(), text);
+            return Ok(Some(account));
         }
         let Some(text) = self.text(
             "SELECT body FROM ledger_accounts WHERE key = ?1",
@@ -940,14 +1038,53 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         let found: LedgerAccount = from_json(&text)?;
         if self.db.owns_database() {
             self.ledger_cache.insert(found.key.clone(), found.clone());
-        } else if shared {
-            self.shared.remember_ledger_account(found.clone(), text);
         }
         Ok(Some(found))
     }
 
     fn put_ledger_account(&mut self, account: LedgerAccount) -> Result<()> {
+        if self.caches_shared() && account.key.starts_with('@') {
+            // One of the registrar's accounts: its totals are shares; put the difference.
+            let now = match self.system_account(&account.key)? {
+                Some(now) => now,
+                None => LedgerAccount::new(&account.key, account.kind, account.currency),
+            };
+            let change = system_accounts::difference(&now, &account)?;
+            return self.add_to_system_account(
+                &account.key,
+                account.kind,
+                account.currency,
+                &change,
+            );
+        }
         self.dirty_ledger.insert(account.key.clone(), account);
+        if !self.in_tx {
+            self.commit_buffers()?;
+        }
+        Ok(())
+    }
+
+    fn add_to_system_account(
+        &mut self,
+        key: &str,
+        kind: LedgerAccountKind,
+        currency: Currency,
+        change: &SystemAccountChange,
+    ) -> Result<()> {
+        if !self.caches_shared() {
+            let mut account = self
+                .ledger_account(key)?
+                .unwrap_or_else(|| LedgerAccount::new(key, kind, currency));
+            change.apply_to(&mut account)?;
+            return self.put_ledger_account(account);
+        }
+        match self.dirty_system.get_mut(key) {
+            Some((_, _, sum)) => *sum = sum.plus(change)?,
+            None => {
+                self.dirty_system
+                    .insert(Key::from(key), (kind, currency, *change));
+            }
+        }
         if !self.in_tx {
             self.commit_buffers()?;
         }
@@ -1038,6 +1175,8 @@ impl<B: Backend> Store for SqlStore<B> {
         self.in_tx = true;
         self.shared.begin();
         self.counters_at_begin = self.counters;
+        self.transfer_block_at_begin = self.transfer_block;
+        self.tx_id_floor = 0;
         self.reading_keys = !self.defer_keys || std::mem::take(&mut self.read_keys_next);
         Ok(())
     }
@@ -1512,11 +1651,28 @@ impl<B: Backend> Store for SqlStore<B> {
         n: usize,
     ) -> Result<Vec<LedgerAccount>> {
         self.flush()?;
-        self.docs(
-            "SELECT body FROM ledger_accounts WHERE (CAST(?1 AS TEXT) IS NULL OR key > ?1) \
-             ORDER BY key LIMIT ?2",
+        if !self.caches_shared() {
+            return self.docs(
+                "SELECT body FROM ledger_accounts WHERE (CAST(?1 AS TEXT) IS NULL OR key > ?1) \
+                 ORDER BY key LIMIT ?2",
+                &[OptText(after), Int(limit(n))],
+            );
+        }
+        let mut out = Vec::new();
+        self.db.query(
+            accounts_with_shares!(
+                "SELECT key FROM ledger_accounts WHERE (CAST(?1 AS TEXT) IS NULL OR key > ?1) \
+                 UNION SELECT key FROM ledger_account_shares \
+                   WHERE (CAST(?1 AS TEXT) IS NULL OR key > ?1) \
+                 ORDER BY key LIMIT ?2"
+            ),
             &[OptText(after), Int(limit(n))],
-        )
+            &mut |r| {
+                out.extend(system_accounts::combined(r)?);
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
 
     fn transfers_after(&mut self, after: u64, n: usize) -> Result<Vec<Transfer>> {
