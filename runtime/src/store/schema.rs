@@ -231,13 +231,13 @@ pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
      CREATE SEQUENCE transfer_id_blocks;
      SELECT setval('transfer_id_blocks', (GREATEST(
         (SELECT value FROM counters WHERE name = 'transfer'),
-        (SELECT COALESCE(max(id), 0) FROM transfers)) + 1023) / 1024 + 1, false);"#,
+        (SELECT COALESCE(max(id), 0) FROM transfers)) + 65535) / 65536 + 1, false);"#,
 ];
 
 /// How many journal ids a PostgreSQL store takes from the `transfer_id_blocks` sequence at a
-/// time (schema 5): block `b` holds ids `(b - 1) * 1024 + 1 ..= b * 1024`. One process alone
+/// time (schema 5): block `b` holds ids `(b - 1) * 65536 + 1 ..= b * 65536`. One process alone
 /// uses its blocks one after another, so its ids are dense from 1 like the other stores'.
-pub(crate) const TRANSFER_ID_BLOCK: u64 = 1024;
+pub(crate) const TRANSFER_ID_BLOCK: u64 = 65_536;
 
 /// Migration 2 of both databases: the journal indexes only the customer side of a transfer.
 /// Every transfer has a ledger account of the registrar's own (`@revenue:USD`, …; customer ids
