@@ -141,6 +141,11 @@ impl SqlStore<PostgresBackend> {
         })?;
         let mut store = SqlStore::new(backend);
         if let Ok(s) = &mut store {
+            // Under the same lock, so that two processes starting at once do not both fold.
+            match s.fold_closed_shares() {
+                Ok(()) | Err(Error::StoreConflict(_)) => {}
+                Err(e) => return Err(e),
+            }
             s.backend_mut().wait_for(|c| async move {
                 c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
                     .await
@@ -670,6 +675,76 @@ mod tests {
             )
         );
         assert!(fresh.transfer_by_key("r1").unwrap().is_none());
+    }
+
+    /// The shares of connections that closed are folded into their accounts' rows when a store
+    /// connects: the totals stay, the share rows go.
+    #[test]
+    fn a_new_connection_folds_the_shares_of_closed_ones() {
+        use backorder_core::ledger::{self, LedgerStore};
+        use backorder_core::{Currency, Money, Store};
+        use rust_decimal::Decimal;
+        let Some(url) = fresh_database("fold") else {
+            return;
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let usd = |n: i64| Money::new(Decimal::from(n), Currency::USD);
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let shards = |admin: &mut postgres::Client| -> Vec<i64> {
+            admin
+                .query(
+                    "SELECT shard FROM ledger_account_shares ORDER BY shard",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        };
+        let mut open = Vec::new();
+        for (who, n) in [("ann", 100), ("bob", 50)] {
+            let mut s = PostgresStore::connect(&url).unwrap();
+            s.begin().unwrap();
+            ledger::open_customer(&mut s, who, Currency::USD).unwrap();
+            ledger::fund(&mut s, &format!("f-{who}"), who, &usd(n), now).unwrap();
+            let r = ledger::reserve(&mut s, &format!("r-{who}"), who, &usd(10), None, now).unwrap();
+            ledger::capture(&mut s, &format!("c-{who}"), r.id, Decimal::from(4), now).unwrap();
+            s.commit().unwrap();
+            open.push(s);
+        }
+        let before = PostgresStore::connect(&url)
+            .unwrap()
+            .ledger_accounts_after(None, 10)
+            .unwrap();
+        let closed = shards(&mut admin);
+        assert_eq!(
+            closed.len(),
+            4,
+            "two connections' funding and revenue shares"
+        );
+        drop(open);
+        // Wait for the server to see those connections gone.
+        for _ in 0..200 {
+            let open: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid::bigint = ANY($1)",
+                    &[&closed],
+                )
+                .unwrap()
+                .get(0);
+            if open == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let mut s = PostgresStore::connect(&url).unwrap();
+        assert_eq!(shards(&mut admin), Vec::<i64>::new(), "folded");
+        assert_eq!(s.ledger_accounts_after(None, 10).unwrap(), before);
+        let revenue = s.ledger_account("@revenue:USD").unwrap().unwrap();
+        assert_eq!(
+            (revenue.credits_pending, revenue.credits_posted),
+            (Decimal::ZERO, Decimal::from(8))
+        );
     }
 
     #[test]

@@ -972,6 +972,66 @@ impl<B: Backend> SqlStore<B> {
         Ok(found)
     }
 
+    /// Shared: adds the shares of connections that have closed to their accounts' rows and
+    /// deletes them, so that `ledger_account_shares` keeps about one row per open connection and
+    /// account. A store runs it when it connects; a fold that loses a race with a writer fails
+    /// with [`Error::StoreConflict`] and is left to the next connection.
+    pub(crate) fn fold_closed_shares(&mut self) -> Result<()> {
+        if !self.caches_shared() || self.in_tx {
+            return Ok(());
+        }
+        self.db.begin()?;
+        let folded = self.fold_in_transaction();
+        match folded.and_then(|()| self.db.commit()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = self.db.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn fold_in_transaction(&mut self) -> Result<()> {
+        let mut closed: BTreeMap<String, (LedgerAccountKind, Currency, SystemAccountChange)> =
+            BTreeMap::new();
+        self.db.query(
+            "DELETE FROM ledger_account_shares \
+             WHERE shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) \
+             RETURNING key, kind, currency, debits_pending::text, debits_posted::text, \
+               credits_pending::text, credits_posted::text",
+            &[],
+            &mut |r| {
+                let kind: LedgerAccountKind =
+                    from_json(&serde_json::Value::String(r.text(1)?).to_string())?;
+                let currency: Currency = r.text(2)?.parse()?;
+                let change = system_accounts::change_at(r, 3)?;
+                match closed.get_mut(&r.text(0)?) {
+                    Some((_, _, sum)) => *sum = sum.plus(&change)?,
+                    None => {
+                        closed.insert(r.text(0)?, (kind, currency, change));
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        for (key, (kind, currency, change)) in closed {
+            let mut account = self
+                .doc::<LedgerAccount>(
+                    "SELECT body FROM ledger_accounts WHERE key = ?1",
+                    &[Text(&key)],
+                )?
+                .unwrap_or_else(|| LedgerAccount::new(&key, kind, currency));
+            change.apply_to(&mut account)?;
+            let body = to_json(&account)?;
+            self.exec(
+                "INSERT INTO ledger_accounts (key, body) VALUES (?1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                &[Text(&key), Text(&body)],
+            )?;
+        }
+        Ok(())
+    }
+
     /// Writes buffered records outside a transaction, as their own commit.
     fn commit_buffers(&mut self) -> Result<()> {
         if let Err(e) = self.begin() {

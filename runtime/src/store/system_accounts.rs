@@ -97,14 +97,19 @@ pub(crate) fn combined(r: &dyn Row) -> Result<Option<LedgerAccount>> {
         .map_err(|e| Error::Store(format!("a share of {key}: {e}")))?;
     let currency: Currency = r.text(3)?.parse()?;
     let mut account = row.unwrap_or_else(|| LedgerAccount::new(&key, kind, currency));
-    SystemAccountChange {
-        debits_pending: decimal(&r.text(4)?)?,
-        debits_posted: decimal(&r.text(5)?)?,
-        credits_pending: decimal(&r.text(6)?)?,
-        credits_posted: decimal(&r.text(7)?)?,
-    }
-    .apply_to(&mut account)?;
+    change_at(r, 4)?.apply_to(&mut account)?;
     Ok(Some(account))
+}
+
+/// The four changes (debits pending and posted, credits pending and posted) in columns
+/// `first`… of `r`, as text.
+pub(crate) fn change_at(r: &dyn Row, first: usize) -> Result<SystemAccountChange> {
+    Ok(SystemAccountChange {
+        debits_pending: decimal(&r.text(first)?)?,
+        debits_posted: decimal(&r.text(first + 1)?)?,
+        credits_pending: decimal(&r.text(first + 2)?)?,
+        credits_posted: decimal(&r.text(first + 3)?)?,
+    })
 }
 
 /// What turns `from` into `to`: a direct put of one of these accounts becomes a change to this
