@@ -5,7 +5,7 @@
 //! An operation is a deposit reserved or released (alternately), with its own idempotency key —
 //! the ledger's journal row, two ledger-account updates and the reservation, as in production.
 //! The memory store runs the same loop in the same process as the baseline; on PostgreSQL the
-//! single operations also run on 1, 2, 4 and 8 connections at once. PostgreSQL is
+//! single operations also run on 1, 2, 4, 8 and 16 connections at once. PostgreSQL is
 //! measured when `BACKORDER_BENCH_POSTGRES` names a server (`eval "$(scripts/postgres start)"`
 //! then `BACKORDER_BENCH_POSTGRES=$BACKORDER_TEST_POSTGRES`); the bench creates its own databases.
 //!
@@ -144,7 +144,7 @@ fn concurrent_postgres(c: &mut Criterion, server: &str) {
     g.measurement_time(Duration::from_secs(4));
     g.sample_size(10);
     let url = database(server, "concurrent");
-    for connections in [1usize, 2, 4, 8] {
+    for connections in [1usize, 2, 4, 8, 16] {
         let mut workers: Vec<Concurrent> = (0..connections)
             .map(|i| Concurrent::new(&url, &format!("reseller-c{connections}-{i}")))
             .collect();

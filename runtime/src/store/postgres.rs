@@ -133,8 +133,12 @@ impl SqlStore<PostgresBackend> {
         // the planner prefers one for a look-up by key: two connections depositing for two
         // customers then failed each other's transactions (5,600 conflicts in 6,800
         // operations). PostgreSQL's documentation advises encouraging index scans; every
-        // statement of this store is a look-up or a range by an index.
-        backend.wait_for(|c| async move { c.batch_execute("SET enable_seqscan = off").await })?;
+        // statement of this store is a look-up or a range by an index. Without JIT: the few
+        // statements that must still scan now cost enough to be compiled each time.
+        backend.wait_for(|c| async move {
+            c.batch_execute("SET enable_seqscan = off; SET jit = off")
+                .await
+        })?;
         backend.wait_for(|c| async move {
             c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
                 .await
