@@ -720,10 +720,13 @@ impl<B: Backend> SqlStore<B> {
                ON CONFLICT (id) DO UPDATE SET body = excluded.body), \
              s AS (",
                 add_to_shares!(17, 18, 19, 20, 21, 22, 23),
+                // A scalar sub-select for each account, as in `kept_rows_unchanged`: a generic
+                // plan joined `unnest` to a scan of every account, and under `SERIALIZABLE` a
+                // read of every row fails every other writer.
                 ") SELECT backorder_journal_order_check(NOT EXISTS ( \
                  SELECT 1 FROM unnest(?11::text[], ?13::bigint[]) AS w(key, first_id) \
-                 JOIN ledger_accounts l ON l.key = w.key \
-                 WHERE w.first_id > 0 AND w.first_id <= l.last_transfer)) \
+                 WHERE w.first_id > 0 AND w.first_id <= \
+                   (SELECT l.last_transfer FROM ledger_accounts l WHERE l.key = w.key))) \
                AND backorder_cache_check(",
                 kept_rows_unchanged!(24, 25, 26, 27),
                 ")"
