@@ -845,6 +845,68 @@ pub struct StatementLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn change() -> impl Strategy<Value = SystemAccountChange> {
+        let amount = (-10_000_000i64..10_000_000, 0u32..4).prop_map(|(n, s)| Decimal::new(n, s));
+        (amount.clone(), amount.clone(), amount.clone(), amount).prop_map(|(a, b, c, d)| {
+            SystemAccountChange {
+                debits_pending: a,
+                debits_posted: b,
+                credits_pending: c,
+                credits_posted: d,
+            }
+        })
+    }
+
+    proptest! {
+        /// A transaction's changes to one of the ledger's accounts, added up first (as a store
+        /// that writes them as one share does), give what applying them one by one gives.
+        #[test]
+        fn changes_added_up_apply_as_one_by_one(changes in prop::collection::vec(change(), 0..20)) {
+            let mut one_by_one =
+                LedgerAccount::new("@revenue:USD", LedgerAccountKind::Revenue, Currency::USD);
+            let mut sum = SystemAccountChange::default();
+            for c in &changes {
+                c.apply_to(&mut one_by_one).unwrap();
+                sum = sum.plus(c).unwrap();
+            }
+            let mut at_once =
+                LedgerAccount::new("@revenue:USD", LedgerAccountKind::Revenue, Currency::USD);
+            sum.apply_to(&mut at_once).unwrap();
+            prop_assert_eq!(at_once, one_by_one);
+        }
+    }
+
+    #[test]
+    fn a_change_that_overflows_leaves_the_account_as_it_was() {
+        let mut a = LedgerAccount::new("@revenue:USD", LedgerAccountKind::Revenue, Currency::USD);
+        a.credits_posted = Decimal::MAX;
+        let before = a.clone();
+        let change = SystemAccountChange {
+            debits_pending: Decimal::ONE,
+            credits_posted: Decimal::ONE,
+            ..Default::default()
+        };
+        let e = change.apply_to(&mut a).unwrap_err();
+        assert_eq!(e.code(), crate::ErrorCode::InvalidAmount);
+        assert_eq!(a, before);
+    }
+
+    #[test]
+    fn system_account_kinds_read_back_from_their_keys() {
+        for kind in [
+            LedgerAccountKind::Funding,
+            LedgerAccountKind::Revenue,
+            LedgerAccountKind::Payout,
+        ] {
+            let key = system_account_key(kind, Currency::EUR);
+            assert_eq!(system_account_kind(&key), Some(kind));
+        }
+        for key in ["ann", "@customer:USD", "@revenue", "@nope:USD", ""] {
+            assert_eq!(system_account_kind(key), None, "{key}");
+        }
+    }
 
     #[test]
     fn transfer_kind_names_are_their_serialized_names() {
