@@ -6,7 +6,10 @@
 //! tokio's timer alone (`sleep_until`, then write), alternated in blocks so machine noise falls
 //! on both. Run twice: against a simulator that sleeps between frames (on loopback the kernel
 //! wakes it inside the client's write) and one that polls (as a registry on its own host, whose
-//! wake-up the client never pays). Prints percentiles in microseconds.
+//! wake-up the client never pays). Prints percentiles in microseconds, for the catcher's way
+//! twice: to the write call's return, and to the kernel's transmit timestamp of the frame's last
+//! byte (`Session::last_departure`: the segment handed to the loopback device, before the
+//! kernel delivers it and wakes the simulator inside the same call).
 //! Run it with nothing else busy on the machine: other processes move the tail by milliseconds.
 //!
 //! ```text
@@ -77,7 +80,7 @@ async fn measure(rounds: usize, polling: bool) -> Result<(), Box<dyn std::error:
     ))
     .await?;
     let mut rng = SplitMix64::new(7);
-    let (mut spun, mut slept) = (Vec::new(), Vec::new());
+    let (mut spun, mut left, mut slept) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds * 2 {
         let name = format!("n{round}.com");
         let prepared = session.prepare(Command::Create(Create::new(&name, "Auth-1xyz")));
@@ -86,6 +89,9 @@ async fn measure(rounds: usize, polling: bool) -> Result<(), Box<dyn std::error:
         let late = if (round / 50) % 2 == 0 {
             let late = session.write_prepared_at(&prepared, at).await?;
             spun.push(late.as_secs_f64() * 1e6);
+            if let Some(departure) = session.last_departure() {
+                left.push(departure.as_secs_f64() * 1e6);
+            }
             late
         } else {
             tokio::time::sleep_until(at.into()).await;
@@ -98,9 +104,17 @@ async fn measure(rounds: usize, polling: bool) -> Result<(), Box<dyn std::error:
         assert!(answer.succeeded(), "{late:?} {answer:?}");
     }
     percentiles(
-        "  sleep, write all but the last byte, spin (the catcher's)",
+        "  sleep, write all but the last byte, spin (the catcher's): to the write's return",
         spun,
     );
+    if left.is_empty() {
+        println!("  (no transmit timestamps from this system's kernel)");
+    } else {
+        percentiles(
+            "  the same writes: to the kernel's transmit timestamp of the last byte",
+            left,
+        );
+    }
     percentiles("  tokio sleep_until alone (baseline)", slept);
     Ok(())
 }

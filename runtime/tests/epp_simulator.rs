@@ -448,7 +448,7 @@ async fn an_oversized_frame_ends_the_connection() {
 
 /// A timed create goes out split (all but its last byte ahead, the last at the instant) and the
 /// registry reads it whole, whether the simulator sleeps between frames or polls on a thread of
-/// its own; one due already goes out at once, whole.
+/// its own; one due already goes out at once, whole. Either way the kernel stamps when it left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_create_is_read_whole_by_a_sleeping_or_polling_registry() {
     for polling in [false, true] {
@@ -467,8 +467,17 @@ async fn a_timed_create_is_read_whole_by_a_sleeping_or_polling_registry() {
         for (name, ahead) in [("timed.com", 20_000), ("late.com", 0)] {
             let prepared = s.prepare(Command::Create(Create::new(name, "Auth-1xyz")));
             let at = std::time::Instant::now() + std::time::Duration::from_micros(ahead);
-            s.write_prepared_at(&prepared, at).await.unwrap();
+            let late = s.write_prepared_at(&prepared, at).await.unwrap();
             assert!(std::time::Instant::now() >= at);
+            // Linux stamps the frame's departure, which cannot come after the write returned
+            // (the two clocks are matched to within a few microseconds; 1 ms of room).
+            if cfg!(target_os = "linux") {
+                let left = s.last_departure().expect("a transmit timestamp on Linux");
+                assert!(
+                    left <= late + std::time::Duration::from_millis(1),
+                    "{left:?} after {late:?}"
+                );
+            }
             let answer = s.read_response(&prepared).await.unwrap();
             assert!(
                 matches!(CreateOutcome::of(&answer), CreateOutcome::Created { .. }),

@@ -3,7 +3,7 @@
 //! framing, the greeting, login, then commands each answered within a timeout.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use backorder_core::epp::command::{ClientFrame, Command, Login};
 use backorder_core::epp::frame::{self, FrameReader};
@@ -14,6 +14,8 @@ use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+
+use super::departure::TransmitStamps;
 
 /// Why a session failed.
 #[derive(Debug, Error)]
@@ -141,6 +143,10 @@ pub struct Session {
     timeout: Duration,
     prefix: String,
     transactions: u64,
+    /// The kernel's transmit timestamps of the socket (Linux).
+    stamps: Option<TransmitStamps>,
+    /// See [`Session::last_departure`].
+    last_departure: Option<Duration>,
 }
 
 /// How long before a timed write [`Session::write_prepared_at`] stops sleeping and spins.
@@ -236,6 +242,10 @@ impl Session {
             .await
             .map_err(|_| SessionError::Timeout(limit))??;
         tcp.set_nodelay(true)?;
+        #[cfg(target_os = "linux")]
+        let stamps = Some(TransmitStamps::new(std::os::fd::AsRawFd::as_raw_fd(&tcp)));
+        #[cfg(not(target_os = "linux"))]
+        let stamps = None;
         let stream: Box<dyn Stream> = match connector(&config.transport)? {
             Some(connector) => {
                 let name = ServerName::try_from(config.server_name.clone()).map_err(tls_error)?;
@@ -263,6 +273,8 @@ impl Session {
             timeout: limit,
             prefix: config.transaction_prefix.clone(),
             transactions: 0,
+            stamps,
+            last_departure: None,
         };
         session.greeting = match session.read_frame().await? {
             ServerFrame::Greeting(g) => g,
@@ -350,10 +362,11 @@ impl Session {
                 std::hint::spin_loop();
             }
         };
+        self.last_departure = None;
         let bytes = &prepared.bytes[..];
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if multi_thread {
+        let armed = if multi_thread {
             let runtime = tokio::runtime::Handle::current();
             tokio::task::block_in_place(|| {
                 let ahead = at
@@ -361,12 +374,14 @@ impl Session {
                     .and_then(|t| t.checked_duration_since(Instant::now()));
                 let Some(wait) = ahead else {
                     // Too close to split: the whole frame at the instant.
+                    let armed = self.arm_stamps(at);
                     spin();
-                    return runtime.block_on(self.write_bytes(bytes));
+                    return runtime.block_on(self.write_bytes(bytes)).map(|()| armed);
                 };
                 std::thread::sleep(wait);
                 let (head, tail) = bytes.split_at(bytes.len().saturating_sub(1));
                 runtime.block_on(self.write_bytes(head))?;
+                let armed = self.arm_stamps(at);
                 match Spinner::take() {
                     Some(_spinning) => spin(),
                     // Enough threads spin already: this one sleeps the rest on the system's
@@ -377,24 +392,61 @@ impl Session {
                         }
                     }
                 }
-                runtime.block_on(self.write_bytes(tail))
-            })?;
+                runtime.block_on(self.write_bytes(tail)).map(|()| armed)
+            })?
         } else {
             match at.checked_sub(Duration::from_millis(3)) {
                 Some(early) if early > Instant::now() => {
                     tokio::time::sleep_until(early.into()).await;
                     let (head, tail) = bytes.split_at(bytes.len().saturating_sub(1));
                     self.write_bytes(head).await?;
+                    let armed = self.arm_stamps(at);
                     spin();
                     self.write_bytes(tail).await?;
+                    armed
                 }
                 _ => {
+                    let armed = self.arm_stamps(at);
                     spin();
                     self.write_bytes(bytes).await?;
+                    armed
                 }
             }
+        };
+        let late = Instant::now().saturating_duration_since(at);
+        if let (Some(wall_at), Some(stamps)) = (armed, &self.stamps) {
+            self.last_departure = stamps
+                .take()
+                .map(|left| left.duration_since(wall_at).unwrap_or(Duration::ZERO));
         }
-        Ok(Instant::now().saturating_duration_since(at))
+        Ok(late)
+    }
+
+    /// How late the frame of the last [`Session::write_prepared_at`] left this host, by the
+    /// kernel's clock: from the instant to the software transmit timestamp the kernel took as
+    /// the segment with the frame's last byte went to the network device (Linux
+    /// `SO_TIMESTAMPING`; `None` elsewhere, or when the kernel gave none).
+    ///
+    /// The write call's own return, which `write_prepared_at` answers, comes later by whatever
+    /// the kernel does after the device: on loopback that is the receiving side too (the
+    /// segment is delivered and the registry's reader woken inside the writer's system call),
+    /// a cost a registry on its own host never puts on the writer.
+    pub fn last_departure(&self) -> Option<Duration> {
+        self.last_departure
+    }
+
+    /// Turns on transmit timestamps for the timed write ahead (a system call, made before the
+    /// spin so as to cost the instant nothing); the instant on the system's clock when on.
+    fn arm_stamps(&self, at: Instant) -> Option<SystemTime> {
+        let stamps = self.stamps.as_ref()?;
+        if !stamps.arm() {
+            return None;
+        }
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        Some(match at.checked_duration_since(now) {
+            Some(ahead) => wall + ahead,
+            None => wall - now.duration_since(at),
+        })
     }
 
     async fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), SessionError> {

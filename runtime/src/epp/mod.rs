@@ -2,6 +2,7 @@
 //! frames themselves are `backorder_core::epp`'s.
 
 pub mod client;
+mod departure;
 pub mod pool;
 
 pub use client::{Prepared, Session, SessionConfig, SessionError, Transport};
