@@ -344,12 +344,24 @@ pub trait LedgerStore {
         currency: Currency,
         change: &SystemAccountChange,
     ) -> Result<()> {
-        let mut account = self
-            .ledger_account(key)?
-            .unwrap_or_else(|| LedgerAccount::new(key, kind, currency));
-        change.apply_to(&mut account)?;
-        self.put_ledger_account(account)
+        add_by_reading(self, key, kind, currency, change)
     }
+}
+
+/// [`LedgerStore::add_to_system_account`] as a store that keeps whole rows does it: reads the
+/// account (or opens it at zero), adds the change and writes it back.
+pub fn add_by_reading<S: LedgerStore + ?Sized>(
+    tx: &mut S,
+    key: &str,
+    kind: LedgerAccountKind,
+    currency: Currency,
+    change: &SystemAccountChange,
+) -> Result<()> {
+    let mut account = tx
+        .ledger_account(key)?
+        .unwrap_or_else(|| LedgerAccount::new(key, kind, currency));
+    change.apply_to(&mut account)?;
+    tx.put_ledger_account(account)
 }
 
 /// A request to the ledger, the fields compared on an idempotent repeat (all but the time: a

@@ -417,17 +417,11 @@ mod tests {
         panic!("three conflicts in a row");
     }
 
-    /// Two processes' stores on one database: what one keeps between transactions is checked
-    /// when the other changed it, at commit and after a rollback, and the retry reads afresh.
-    #[test]
-    fn rows_kept_between_transactions_are_checked_against_the_database() {
-        use backorder_core::ledger::{self, LedgerStore};
+    /// Two processes' stores on a new database (as the engine runs them: keys checked at the
+    /// end), `a` having opened ann's account and funded it with 100 under key `f1`.
+    fn ann_funded_on_two_stores(tag: &str) -> Option<(String, PostgresStore, PostgresStore)> {
         use backorder_core::{Currency, Money, Store};
-        let Some(url) = fresh_database("kept_rows") else {
-            return;
-        };
-        let now = chrono::DateTime::UNIX_EPOCH;
-        let usd = |n: i64| Money::new(rust_decimal::Decimal::from(n), Currency::USD);
+        let url = fresh_database(tag)?;
         let (mut a, mut b) = (
             PostgresStore::connect(&url).unwrap(),
             PostgresStore::connect(&url).unwrap(),
@@ -435,9 +429,25 @@ mod tests {
         a.defer_key_checks();
         b.defer_key_checks();
         a.begin().unwrap();
-        ledger::open_customer(&mut a, "ann", Currency::USD).unwrap();
-        ledger::fund(&mut a, "f1", "ann", &usd(100), now).unwrap();
+        backorder_core::ledger::open_customer(&mut a, "ann", Currency::USD).unwrap();
+        let hundred = Money::new(rust_decimal::Decimal::from(100), Currency::USD);
+        backorder_core::ledger::fund(&mut a, "f1", "ann", &hundred, chrono::DateTime::UNIX_EPOCH)
+            .unwrap();
         a.commit().unwrap();
+        Some((url, a, b))
+    }
+
+    /// Two processes' stores on one database: what one keeps between transactions is checked
+    /// when the other changed it, at commit and after a rollback, and the retry reads afresh.
+    #[test]
+    fn rows_kept_between_transactions_are_checked_against_the_database() {
+        use backorder_core::ledger::{self, LedgerStore};
+        use backorder_core::{Currency, Money, Store};
+        let Some((url, mut a, mut b)) = ann_funded_on_two_stores("kept_rows") else {
+            return;
+        };
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let usd = |n: i64| Money::new(rust_decimal::Decimal::from(n), Currency::USD);
         // `a` answers from what it committed; nobody else wrote.
         a.begin().unwrap();
         let r1 = ledger::reserve(&mut a, "r1", "ann", &usd(30), None, now).unwrap();
@@ -521,21 +531,11 @@ mod tests {
     fn a_row_changed_and_changed_back_still_keeps_the_statement_in_order() {
         use backorder_core::ledger::{self, LedgerStore};
         use backorder_core::{Currency, Money, Store};
-        let Some(url) = fresh_database("changed_back") else {
+        let Some((_, mut a, mut b)) = ann_funded_on_two_stores("changed_back") else {
             return;
         };
         let now = chrono::DateTime::UNIX_EPOCH;
         let usd = |n: i64| Money::new(rust_decimal::Decimal::from(n), Currency::USD);
-        let (mut a, mut b) = (
-            PostgresStore::connect(&url).unwrap(),
-            PostgresStore::connect(&url).unwrap(),
-        );
-        a.defer_key_checks();
-        b.defer_key_checks();
-        a.begin().unwrap();
-        ledger::open_customer(&mut a, "ann", Currency::USD).unwrap();
-        ledger::fund(&mut a, "f1", "ann", &usd(100), now).unwrap();
-        a.commit().unwrap();
         let kept = a.ledger_account("ann").unwrap().unwrap();
         b.begin().unwrap();
         let r = ledger::reserve(&mut b, "b-r", "ann", &usd(30), None, now).unwrap();

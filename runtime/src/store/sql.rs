@@ -1135,11 +1135,7 @@ impl<B: Backend> LedgerStore for SqlStore<B> {
         change: &SystemAccountChange,
     ) -> Result<()> {
         if !self.caches_shared() {
-            let mut account = self
-                .ledger_account(key)?
-                .unwrap_or_else(|| LedgerAccount::new(key, kind, currency));
-            change.apply_to(&mut account)?;
-            return self.put_ledger_account(account);
+            return backorder_core::ledger::add_by_reading(self, key, kind, currency, change);
         }
         match self.dirty_system.get_mut(key) {
             Some((_, _, sum)) => *sum = sum.plus(change)?,
