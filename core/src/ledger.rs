@@ -30,6 +30,39 @@ pub enum LedgerAccountKind {
     Payout,
 }
 
+impl LedgerAccountKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [LedgerAccountKind; 4] = [
+        LedgerAccountKind::Customer,
+        LedgerAccountKind::Funding,
+        LedgerAccountKind::Revenue,
+        LedgerAccountKind::Payout,
+    ];
+
+    /// The kind's name, as serialized: `CUSTOMER`, `FUNDING`, `REVENUE`, `PAYOUT`.
+    ///
+    /// ```
+    /// use backorder_core::ledger::LedgerAccountKind;
+    /// assert_eq!(LedgerAccountKind::Revenue.as_str(), "REVENUE");
+    /// assert_eq!(LedgerAccountKind::parse("REVENUE"), Some(LedgerAccountKind::Revenue));
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerAccountKind::Customer => "CUSTOMER",
+            LedgerAccountKind::Funding => "FUNDING",
+            LedgerAccountKind::Revenue => "REVENUE",
+            LedgerAccountKind::Payout => "PAYOUT",
+        }
+    }
+
+    /// The kind [`LedgerAccountKind::as_str`] names, if any.
+    pub fn parse(name: &str) -> Option<LedgerAccountKind> {
+        LedgerAccountKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == name)
+    }
+}
+
 /// A ledger account's running totals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerAccount {
@@ -918,6 +951,16 @@ mod tests {
         for key in ["ann", "@customer:USD", "@revenue", "@nope:USD", ""] {
             assert_eq!(system_account_kind(key), None, "{key}");
         }
+    }
+
+    #[test]
+    fn account_kind_names_are_their_serialized_names() {
+        for kind in LedgerAccountKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(LedgerAccountKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(LedgerAccountKind::parse("revenue"), None);
     }
 
     #[test]

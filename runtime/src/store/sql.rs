@@ -42,7 +42,7 @@ use serde::Serialize;
 
 use super::schema::{self, time_text};
 use super::shared_cache::SharedCache;
-use super::system_accounts::{self, accounts_with_shares, add_to_shares};
+use super::system_accounts::{self, accounts_with_shares, add_to_shares, share_sums};
 
 /// A statement parameter.
 #[derive(Clone, Copy, Debug)]
@@ -645,23 +645,20 @@ impl<B: Backend> SqlStore<B> {
             .collect::<Result<Vec<_>>>()?;
         let a_keys: Vec<&str> = self.dirty_ledger.keys().map(|k| k.as_str()).collect();
         let a_bodies: Vec<&str> = a_texts.iter().map(String::as_str).collect();
-        // Each account's first and last journal id in this statement (0: none).
-        let mut a_first = vec![0i64; a_keys.len()];
-        let mut a_last = vec![0i64; a_keys.len()];
-        for (i, key) in a_keys.iter().enumerate() {
-            for t in pending
-                .iter()
-                .filter(|t| t.debit == **key || t.credit == **key)
-            {
-                let id = sql_id(t.id);
-                a_first[i] = if a_first[i] == 0 {
-                    id
-                } else {
-                    a_first[i].min(id)
-                };
-                a_last[i] = a_last[i].max(id);
+        // Each account's first and last journal id in this statement (0: none): one pass over
+        // the journal rows, then one look-up an account.
+        let mut ids_of: HashMap<&str, (i64, i64)> = HashMap::new();
+        for t in pending {
+            let id = sql_id(t.id);
+            for side in [t.debit.as_str(), t.credit.as_str()] {
+                let (first, last) = ids_of.entry(side).or_insert((id, id));
+                (*first, *last) = ((*first).min(id), (*last).max(id));
             }
         }
+        let (a_first, a_last): (Vec<i64>, Vec<i64>) = a_keys
+            .iter()
+            .map(|k| ids_of.get(k).copied().unwrap_or((0, 0)))
+            .unzip();
         let r_ids: Vec<i64> = self
             .dirty_reservations
             .keys()
@@ -677,7 +674,7 @@ impl<B: Backend> SqlStore<B> {
         let s_kinds: Vec<&str> = self
             .dirty_system
             .values()
-            .map(|(kind, _, _)| system_accounts::kind_name(*kind))
+            .map(|(kind, _, _)| kind.as_str())
             .collect();
         let s_currencies: Vec<&str> = self
             .dirty_system
@@ -995,41 +992,29 @@ impl<B: Backend> SqlStore<B> {
     }
 
     fn fold_in_transaction(&mut self) -> Result<()> {
-        let mut closed: BTreeMap<String, (LedgerAccountKind, Currency, SystemAccountChange)> =
-            BTreeMap::new();
+        let mut folded = Vec::new();
         self.db.query(
-            "DELETE FROM ledger_account_shares \
-             WHERE shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) \
-             RETURNING key, kind, currency, debits_pending::text, debits_posted::text, \
-               credits_pending::text, credits_posted::text",
+            concat!(
+                "WITH gone AS (DELETE FROM ledger_account_shares \
+                   WHERE shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) \
+                   RETURNING *), \
+                 s AS (",
+                share_sums!("gone"),
+                ") SELECT s.key, l.body, s.kind, s.currency, s.dp, s.dpo, s.cp, s.cpo \
+                 FROM s LEFT JOIN ledger_accounts l ON l.key = s.key ORDER BY s.key"
+            ),
             &[],
             &mut |r| {
-                let kind: LedgerAccountKind =
-                    from_json(&serde_json::Value::String(r.text(1)?).to_string())?;
-                let currency: Currency = r.text(2)?.parse()?;
-                let change = system_accounts::change_at(r, 3)?;
-                match closed.get_mut(&r.text(0)?) {
-                    Some((_, _, sum)) => *sum = sum.plus(&change)?,
-                    None => {
-                        closed.insert(r.text(0)?, (kind, currency, change));
-                    }
-                }
+                folded.extend(system_accounts::combined(r)?);
                 Ok(())
             },
         )?;
-        for (key, (kind, currency, change)) in closed {
-            let mut account = self
-                .doc::<LedgerAccount>(
-                    "SELECT body FROM ledger_accounts WHERE key = ?1",
-                    &[Text(&key)],
-                )?
-                .unwrap_or_else(|| LedgerAccount::new(&key, kind, currency));
-            change.apply_to(&mut account)?;
+        for account in folded {
             let body = to_json(&account)?;
             self.exec(
                 "INSERT INTO ledger_accounts (key, body) VALUES (?1, ?2) \
                  ON CONFLICT (key) DO UPDATE SET body = excluded.body",
-                &[Text(&key), Text(&body)],
+                &[Text(account.key.as_str()), Text(&body)],
             )?;
         }
         Ok(())

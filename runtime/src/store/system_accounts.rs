@@ -17,6 +17,21 @@ use rust_decimal::Decimal;
 
 use super::sql::Row;
 
+/// Each key's shares summed, from `$from` (a table or a `WITH` part with the share columns, and
+/// any condition): the columns [`combined`] reads after the key and the row.
+macro_rules! share_sums {
+    ($($from:expr),+) => {
+        concat!(
+            "SELECT key, min(kind) AS kind, min(currency) AS currency, \
+               sum(debits_pending)::text AS dp, sum(debits_posted)::text AS dpo, \
+               sum(credits_pending)::text AS cp, sum(credits_posted)::text AS cpo FROM ",
+            $($from),+,
+            " GROUP BY key"
+        )
+    };
+}
+pub(crate) use share_sums;
+
 /// `SELECT` of the ledger accounts whose keys `$keys` (a subquery with a `key` column)
 /// gives, each with its row and the sum of its shares (none for a customer), in the columns
 /// [`combined`] reads, by key.
@@ -25,13 +40,9 @@ macro_rules! accounts_with_shares {
         concat!(
             "SELECT k.key, l.body, s.kind, s.currency, s.dp, s.dpo, s.cp, s.cpo FROM (",
             $keys,
-            ") k LEFT JOIN ledger_accounts l ON l.key = k.key \
-             LEFT JOIN (SELECT key, min(kind) AS kind, min(currency) AS currency, \
-               sum(debits_pending)::text AS dp, sum(debits_posted)::text AS dpo, \
-               sum(credits_pending)::text AS cp, sum(credits_posted)::text AS cpo \
-               FROM ledger_account_shares WHERE key IN (",
-            $keys,
-            ") GROUP BY key) s ON s.key = k.key ORDER BY k.key"
+            ") k LEFT JOIN ledger_accounts l ON l.key = k.key LEFT JOIN (",
+            share_sums!("ledger_account_shares WHERE key IN (", $keys, ")"),
+            ") s ON s.key = k.key ORDER BY k.key"
         )
     };
 }
@@ -93,23 +104,18 @@ pub(crate) fn combined(r: &dyn Row) -> Result<Option<LedgerAccount>> {
     let Some(kind) = r.opt_text(2)? else {
         return Ok(row);
     };
-    let kind: LedgerAccountKind = serde_json::from_value(serde_json::Value::String(kind))
-        .map_err(|e| Error::Store(format!("a share of {key}: {e}")))?;
+    let kind = LedgerAccountKind::parse(&kind)
+        .ok_or_else(|| Error::Store(format!("a share of {key} is of no kind named '{kind}'")))?;
     let currency: Currency = r.text(3)?.parse()?;
     let mut account = row.unwrap_or_else(|| LedgerAccount::new(&key, kind, currency));
-    change_at(r, 4)?.apply_to(&mut account)?;
+    SystemAccountChange {
+        debits_pending: decimal(&r.text(4)?)?,
+        debits_posted: decimal(&r.text(5)?)?,
+        credits_pending: decimal(&r.text(6)?)?,
+        credits_posted: decimal(&r.text(7)?)?,
+    }
+    .apply_to(&mut account)?;
     Ok(Some(account))
-}
-
-/// The four changes (debits pending and posted, credits pending and posted) in columns
-/// `first`… of `r`, as text.
-pub(crate) fn change_at(r: &dyn Row, first: usize) -> Result<SystemAccountChange> {
-    Ok(SystemAccountChange {
-        debits_pending: decimal(&r.text(first)?)?,
-        debits_posted: decimal(&r.text(first + 1)?)?,
-        credits_pending: decimal(&r.text(first + 2)?)?,
-        credits_posted: decimal(&r.text(first + 3)?)?,
-    })
 }
 
 /// What turns `from` into `to`: a direct put of one of these accounts becomes a change to this
@@ -127,34 +133,9 @@ pub(crate) fn difference(from: &LedgerAccount, to: &LedgerAccount) -> Result<Sys
     })
 }
 
-/// The kind's stored name (`REVENUE`), as serde writes it.
-pub(crate) fn kind_name(kind: LedgerAccountKind) -> &'static str {
-    match kind {
-        LedgerAccountKind::Customer => "CUSTOMER",
-        LedgerAccountKind::Funding => "FUNDING",
-        LedgerAccountKind::Revenue => "REVENUE",
-        LedgerAccountKind::Payout => "PAYOUT",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kind_names_are_the_serialized_names() {
-        for kind in [
-            LedgerAccountKind::Customer,
-            LedgerAccountKind::Funding,
-            LedgerAccountKind::Revenue,
-            LedgerAccountKind::Payout,
-        ] {
-            assert_eq!(
-                serde_json::to_value(kind).unwrap(),
-                serde_json::Value::String(kind_name(kind).into())
-            );
-        }
-    }
 
     #[test]
     fn a_difference_applied_gives_the_target() {
